@@ -1,0 +1,4 @@
+import { defineConfig } from 'tsup';
+import { programBuild } from '../../tsup.base.ts';
+
+export default defineConfig(programBuild());

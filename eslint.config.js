@@ -1,0 +1,51 @@
+// @ts-check
+import js from '@eslint/js';
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Module boundaries by tag. Every project carries exactly one `type:` tag and one
+ * `scope:` tag (see each package.json "nx.tags"):
+ *   type:app   a deployable program: may use libraries only (never another app)
+ *   type:lib   shared code: may use other libraries only (never an app or a tool)
+ *   type:tool  developer tooling (local control plane, benchmarks): libraries and tools
+ *   type:e2e   end-to-end suites: libraries and tools
+ *   scope:model  libs/api: the models every program shares; depends on nothing of ours
+ *                that carries behaviour (no runtime, no telemetry)
+ */
+export const depConstraints = [
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+  { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+  { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:model'] },
+];
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', 'tools/lint-fixtures/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { enforceBuildableLibDependency: false, allow: [], depConstraints },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    // Build configuration shares one recipe from the workspace root; it is not program code.
+    files: ['**/tsup.config.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
+    // Developer tooling talks to a terminal.
+    files: ['tools/**/*.ts', 'e2e/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

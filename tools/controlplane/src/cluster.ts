@@ -1,0 +1,512 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { parseAllDocuments, stringify } from 'yaml';
+import { ensureBinaries, type Binaries } from './build.ts';
+import { GiveUp, httpGet, waitFor } from './http-probe.ts';
+import { clustersDir } from './paths.ts';
+import { createCertificateAuthority, createSigningKeyPair } from './pki.ts';
+import { freePort, isRunning, portInUse, startDetached, stopProcess } from './process.ts';
+
+export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+/** Pod start-up profiles: how long kwok waits before a scheduled Pod becomes Running and Ready. */
+export const PROFILES = {
+  fast: { podReadyDelayMs: 300, podReadyJitterMs: 500 },
+  realistic: { podReadyDelayMs: 2_000, podReadyJitterMs: 6_000 },
+} as const;
+export type Profile = keyof typeof PROFILES;
+
+export interface ClusterOptions {
+  name: string;
+  /** Simulated kwok nodes (default 3). */
+  nodes?: number;
+  /** Pods each node accepts (default 5000). */
+  podsPerNode?: number;
+  profile?: Profile;
+  /** Overrides the profile's delay; a Pod's annotation `pod-ready.stage.kwok.x-k8s.io/delay` overrides both. */
+  podReadyDelayMs?: number;
+  /** Upper bound of the delay with jitter (kwok picks uniformly between delay and this). */
+  podReadyJitterMs?: number;
+  /**
+   * The process this cluster belongs to (a test run). A later `up` removes clusters whose
+   * owner is gone, so a killed test run leaves no processes behind for long.
+   */
+  ownerPid?: number;
+  /** etcd fsync (default off: a throw-away development cluster, and much faster on VMs). */
+  fsync?: boolean;
+  progress?: (line: string) => void;
+}
+
+interface Ports {
+  etcdClient: number;
+  etcdPeer: number;
+  apiserver: number;
+  controllerManager: number;
+  scheduler: number;
+  kwok: number;
+}
+
+interface ClusterState {
+  name: string;
+  createdAt: string;
+  ownerPid?: number;
+  options: Required<Omit<ClusterOptions, 'ownerPid' | 'progress' | 'name'>>;
+  ports: Ports;
+  pids: Partial<Record<Component, number>>;
+  binaries: Binaries;
+}
+
+export interface ComponentStatus {
+  component: Component;
+  pid?: number;
+  running: boolean;
+  healthy: boolean;
+  log: string;
+}
+
+const SERVICE_CIDR = '10.96.0.0/16';
+const POD_CIDR = '10.244.0.0/16';
+const SERVICE_IP = '10.96.0.1';
+const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+
+/**
+ * A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, the default
+ * admission plugins plus NodeRestriction, webhooks), kube-controller-manager (garbage
+ * collector and the default controllers), kube-scheduler and kwok, whose simulated nodes
+ * make scheduled Pods Running and Ready after a configurable delay.
+ *
+ * Each cluster lives in its own folder under the cache (certificates, kubeconfigs, etcd data,
+ * one log file per component, state.json); processes run detached in their own process
+ * groups so that `down` from another process stops them.
+ */
+export class ControlPlane {
+  readonly dir: string;
+  #state: ClusterState;
+
+  private constructor(dir: string, state: ClusterState) {
+    this.dir = dir;
+    this.#state = state;
+  }
+
+  get name(): string {
+    return this.#state.name;
+  }
+  get kubeconfigPath(): string {
+    return join(this.dir, 'kubeconfig', 'admin.yaml');
+  }
+  get server(): string {
+    return `https://127.0.0.1:${this.#state.ports.apiserver}`;
+  }
+  get binaries(): Binaries {
+    return this.#state.binaries;
+  }
+  logFile(component: Component): string {
+    return join(this.dir, 'logs', `${component}.log`);
+  }
+
+  /** The folder of the cluster called `name`. */
+  static dirOf(name: string): string {
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) throw new Error(`cluster name "${name}": use lower-case letters, digits and dashes`);
+    return join(clustersDir(), name);
+  }
+
+  /** Opens an existing cluster folder, or returns undefined when there is none. */
+  static async open(name: string): Promise<ControlPlane | undefined> {
+    const dir = ControlPlane.dirOf(name);
+    const file = join(dir, 'state.json');
+    if (!existsSync(file)) return undefined;
+    return new ControlPlane(dir, JSON.parse(await readFile(file, 'utf8')) as ClusterState);
+  }
+
+  /**
+   * Starts the cluster `options.name`, or returns it if it is already up. Builds the binaries
+   * first when the cache lacks them.
+   */
+  static async up(options: ClusterOptions): Promise<ControlPlane> {
+    const progress = options.progress ?? (() => {});
+    await ControlPlane.sweepOrphans(progress);
+    const existing = await ControlPlane.open(options.name);
+    if (existing) {
+      const status = await existing.status();
+      if (status.every((s) => s.running)) {
+        progress(`cluster "${options.name}" is already up`);
+        return existing;
+      }
+      progress(`cluster "${options.name}" was partly running: removing it and starting afresh`);
+      await existing.down();
+    }
+
+    const binaries = await ensureBinaries(progress);
+    const dir = ControlPlane.dirOf(options.name);
+    const profile = PROFILES[options.profile ?? 'fast'];
+    const state: ClusterState = {
+      name: options.name,
+      createdAt: new Date().toISOString(),
+      ...(options.ownerPid ? { ownerPid: options.ownerPid } : {}),
+      options: {
+        nodes: options.nodes ?? 3,
+        podsPerNode: options.podsPerNode ?? 5000,
+        profile: options.profile ?? 'fast',
+        podReadyDelayMs: options.podReadyDelayMs ?? profile.podReadyDelayMs,
+        podReadyJitterMs: options.podReadyJitterMs ?? Math.max(profile.podReadyJitterMs, options.podReadyDelayMs ?? 0),
+        fsync: options.fsync ?? false,
+      },
+      ports: {
+        etcdClient: await freePort(),
+        etcdPeer: await freePort(),
+        apiserver: await freePort(),
+        controllerManager: await freePort(),
+        scheduler: await freePort(),
+        kwok: await freePort(),
+      },
+      pids: {},
+      binaries,
+    };
+    const cp = new ControlPlane(dir, state);
+    const started = Date.now();
+    try {
+      await cp.#writeFiles();
+      await cp.#saveState();
+      for (const component of COMPONENTS) await cp.start(component);
+      await cp.#createNodes();
+      await cp.#waitForDefaultServiceAccount();
+    } catch (err) {
+      progress(`start failed; logs are in ${join(dir, 'logs')}`);
+      await cp.stopAll();
+      throw err;
+    }
+    progress(`cluster "${options.name}" up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cp.server}`);
+    return cp;
+  }
+
+  /** Stops every component and removes the cluster folder. */
+  async down(): Promise<void> {
+    await this.stopAll();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  async stopAll(): Promise<void> {
+    // Reverse start order: clients first, etcd last.
+    for (const component of [...COMPONENTS].reverse()) await this.stop(component);
+  }
+
+  /** Stops one component (SIGTERM, then SIGKILL), for fault tests; `start` brings it back. */
+  async stop(component: Component, options: { signal?: NodeJS.Signals } = {}): Promise<void> {
+    const pid = this.#state.pids[component];
+    if (pid !== undefined) await stopProcess(pid, this.#binary(component), 10_000, options.signal ?? 'SIGTERM');
+    delete this.#state.pids[component];
+    if (existsSync(this.dir)) await this.#saveState();
+  }
+
+  /** Starts one component on its recorded port and waits until it is healthy. */
+  async start(component: Component): Promise<void> {
+    if (isRunning(this.#state.pids[component], this.#binary(component))) return;
+    const port = this.#port(component);
+    if (await portInUse(port)) throw new Error(`${component}: port ${port} is in use by another process`);
+    this.#state.pids[component] = startDetached(this.#binary(component), this.#args(component), this.logFile(component), this.dir);
+    await this.#saveState();
+    const timeoutMs = component === 'kube-apiserver' ? 90_000 : 60_000;
+    await waitFor(`${component} to become healthy (log: ${this.logFile(component)})`, async () => {
+      if (!isRunning(this.#state.pids[component], this.#binary(component))) {
+        throw new GiveUp(`${component} exited; see ${this.logFile(component)}`);
+      }
+      return this.#healthy(component);
+    }, timeoutMs);
+  }
+
+  async restart(component: Component): Promise<void> {
+    await this.stop(component);
+    await this.start(component);
+  }
+
+  async status(): Promise<ComponentStatus[]> {
+    return Promise.all(
+      COMPONENTS.map(async (component) => {
+        const pid = this.#state.pids[component];
+        const running = isRunning(pid, this.#binary(component));
+        const healthy = running && (await this.#healthy(component).catch(() => false));
+        return { component, ...(pid ? { pid } : {}), running, healthy, log: this.logFile(component) };
+      }),
+    );
+  }
+
+  /** A client configuration for the cluster's administrator (system:masters). */
+  kubeConfig(): KubeConfig {
+    const kc = new KubeConfig();
+    kc.loadFromFile(this.kubeconfigPath);
+    return kc;
+  }
+
+  /**
+   * Removes clusters whose owning process is gone (a test run that was killed): stops their
+   * processes and frees their ports.
+   */
+  static async sweepOrphans(progress: (line: string) => void = () => {}): Promise<void> {
+    if (!existsSync(clustersDir())) return;
+    for (const name of await readdir(clustersDir())) {
+      const cp = await ControlPlane.open(name).catch(() => undefined);
+      const owner = cp ? cp.#state.ownerPid : undefined;
+      if (!cp || owner === undefined || ownerAlive(owner)) continue;
+      progress(`removing cluster "${name}" left behind by process ${owner}`);
+      await cp.down();
+    }
+  }
+
+  #binary(component: Component): string {
+    const b = this.#state.binaries;
+    return { etcd: b.etcd, 'kube-apiserver': b.kubeApiserver, 'kube-controller-manager': b.kubeControllerManager, 'kube-scheduler': b.kubeScheduler, kwok: b.kwok }[
+      component
+    ];
+  }
+
+  #port(component: Component): number {
+    const p = this.#state.ports;
+    return { etcd: p.etcdClient, 'kube-apiserver': p.apiserver, 'kube-controller-manager': p.controllerManager, 'kube-scheduler': p.scheduler, kwok: p.kwok }[
+      component
+    ];
+  }
+
+  #path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  async #healthy(component: Component): Promise<boolean> {
+    const port = this.#port(component);
+    switch (component) {
+      case 'etcd': {
+        const res = await httpGet(`http://127.0.0.1:${port}/health`);
+        return res.status === 200 && res.body.includes('"health":"true"');
+      }
+      case 'kube-apiserver': {
+        const [ca, cert, key] = await Promise.all(['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(this.#path('pki', f), 'utf8')));
+        return (await httpGet(`${this.server}/readyz`, { ca, cert, key })).status === 200;
+      }
+      case 'kube-controller-manager':
+      case 'kube-scheduler':
+        return (await httpGet(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200;
+      case 'kwok':
+        return (await httpGet(`http://127.0.0.1:${port}/healthz`)).status === 200;
+    }
+  }
+
+  #args(component: Component): string[] {
+    const p = this.#state.ports;
+    const pki = (f: string) => this.#path('pki', f);
+    const kubeconfig = (f: string) => this.#path('kubeconfig', `${f}.yaml`);
+    switch (component) {
+      case 'etcd':
+        return [
+          '--name=local',
+          `--data-dir=${this.#path('etcd-data')}`,
+          `--listen-client-urls=http://127.0.0.1:${p.etcdClient}`,
+          `--advertise-client-urls=http://127.0.0.1:${p.etcdClient}`,
+          `--listen-peer-urls=http://127.0.0.1:${p.etcdPeer}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${p.etcdPeer}`,
+          `--initial-cluster=local=http://127.0.0.1:${p.etcdPeer}`,
+          '--quota-backend-bytes=8589934592',
+          `--unsafe-no-fsync=${!this.#state.options.fsync}`,
+          '--log-level=warn',
+        ];
+      case 'kube-apiserver':
+        return [
+          `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          // Loopback cannot be published as the kubernetes Service's endpoint; nothing in-cluster needs it.
+          '--endpoint-reconciler-type=none',
+          `--secure-port=${p.apiserver}`,
+          `--tls-cert-file=${pki('apiserver.crt')}`,
+          `--tls-private-key-file=${pki('apiserver.key')}`,
+          `--client-ca-file=${pki('ca.crt')}`,
+          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+          `--service-account-key-file=${pki('sa.pub')}`,
+          `--service-account-signing-key-file=${pki('sa.key')}`,
+          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          '--authorization-mode=Node,RBAC',
+          // The default plugins (NamespaceLifecycle, ServiceAccount, ResourceQuota, the webhooks,
+          // ValidatingAdmissionPolicy, PodSecurity, …) plus what kubeadm adds.
+          '--enable-admission-plugins=NodeRestriction',
+          '--allow-privileged=true',
+          // Head-room for benchmarks with thousands of writes per second on one machine.
+          '--max-requests-inflight=1600',
+          '--max-mutating-requests-inflight=800',
+          '--profiling=false',
+          '--v=1',
+        ];
+      case 'kube-controller-manager':
+        return [
+          `--kubeconfig=${kubeconfig('controller-manager')}`,
+          `--authentication-kubeconfig=${kubeconfig('controller-manager')}`,
+          `--authorization-kubeconfig=${kubeconfig('controller-manager')}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${p.controllerManager}`,
+          `--service-account-private-key-file=${pki('sa.key')}`,
+          `--root-ca-file=${pki('ca.crt')}`,
+          `--cluster-signing-cert-file=${pki('ca.crt')}`,
+          `--cluster-signing-key-file=${pki('ca.key')}`,
+          '--use-service-account-credentials=true',
+          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          // One instance: no lease to wait for after a restart in a fault test.
+          '--leader-elect=false',
+          '--kube-api-qps=200',
+          '--kube-api-burst=400',
+          '--v=1',
+        ];
+      case 'kube-scheduler':
+        return [
+          `--config=${this.#path('scheduler-config.yaml')}`,
+          `--authentication-kubeconfig=${kubeconfig('scheduler')}`,
+          `--authorization-kubeconfig=${kubeconfig('scheduler')}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${p.scheduler}`,
+          '--v=1',
+        ];
+      case 'kwok':
+        return [
+          `--kubeconfig=${kubeconfig('kwok')}`,
+          `--config=${this.#path('kwok-config.yaml')}`,
+          '--manage-all-nodes=false',
+          `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
+          `--server-address=127.0.0.1:${p.kwok}`,
+          '--node-lease-duration-seconds=40',
+          `--cidr=${POD_CIDR}`,
+          '--node-ip=127.0.0.1',
+        ];
+    }
+  }
+
+  async #writeFiles(): Promise<void> {
+    for (const sub of ['pki', 'kubeconfig', 'logs', 'etcd-data']) await mkdir(this.#path(sub), { recursive: true, mode: 0o700 });
+    const ca = await createCertificateAuthority(`agent-sandbox-local-ca-${this.name}`);
+    const sa = await createSigningKeyPair();
+    const files: Record<string, string> = { 'ca.crt': ca.certPem, 'ca.key': ca.keyPem, 'sa.key': sa.privatePem, 'sa.pub': sa.publicPem };
+    const apiserver = await ca.issue({
+      commonName: 'kube-apiserver',
+      usage: 'server',
+      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      ipAddresses: ['127.0.0.1', '::1', SERVICE_IP],
+    });
+    files['apiserver.crt'] = apiserver.certPem;
+    files['apiserver.key'] = apiserver.keyPem;
+    const users = {
+      admin: { commonName: 'agent-sandbox-admin', organizations: ['system:masters'] },
+      'controller-manager': { commonName: 'system:kube-controller-manager' },
+      scheduler: { commonName: 'system:kube-scheduler' },
+      // kwok plays every kubelet; it needs node, pod-status and lease writes across the cluster.
+      kwok: { commonName: 'kwok-controller', organizations: ['system:masters'] },
+    };
+    for (const [file, user] of Object.entries(users)) {
+      const pair = await ca.issue({ ...user, usage: 'client' });
+      files[`${file}.crt`] = pair.certPem;
+      files[`${file}.key`] = pair.keyPem;
+      await writeFile(this.#path('kubeconfig', `${file}.yaml`), kubeconfigYaml(this.name, this.server, ca.certPem, user.commonName, pair), {
+        mode: 0o600,
+      });
+    }
+    for (const [file, content] of Object.entries(files)) await writeFile(this.#path('pki', file), content, { mode: 0o600 });
+
+    await writeFile(
+      this.#path('scheduler-config.yaml'),
+      stringify({
+        apiVersion: 'kubescheduler.config.k8s.io/v1',
+        kind: 'KubeSchedulerConfiguration',
+        clientConnection: { kubeconfig: this.#path('kubeconfig', 'scheduler.yaml'), qps: 500, burst: 1000 },
+        leaderElection: { leaderElect: false },
+      }),
+    );
+    await writeFile(this.#path('kwok-config.yaml'), await this.#kwokConfig());
+  }
+
+  /** kwok's own stages, with the profile's start-up delay put on the pod-ready stage. */
+  async #kwokConfig(): Promise<string> {
+    const { podReadyDelayMs, podReadyJitterMs } = this.#state.options;
+    const docs: string[] = [];
+    for (const file of (await readdir(this.#state.binaries.stagesDir)).sort()) {
+      for (const doc of parseAllDocuments(await readFile(join(this.#state.binaries.stagesDir, file), 'utf8'))) {
+        const stage = doc.toJS() as { metadata: { name: string }; spec: Record<string, unknown> };
+        if (stage.metadata.name === 'pod-ready') {
+          stage.spec.delay = {
+            durationMilliseconds: podReadyDelayMs,
+            durationFrom: { expressionFrom: '.metadata.annotations["pod-ready.stage.kwok.x-k8s.io/delay"]' },
+            jitterDurationMilliseconds: Math.max(podReadyJitterMs, podReadyDelayMs),
+            jitterDurationFrom: { expressionFrom: '.metadata.annotations["pod-ready.stage.kwok.x-k8s.io/jitter-delay"]' },
+          };
+        }
+        docs.push(stringify(stage));
+      }
+    }
+    return docs.join('---\n');
+  }
+
+  async #createNodes(): Promise<void> {
+    const api = this.kubeConfig().makeApiClient(CoreV1Api);
+    const { nodes, podsPerNode } = this.#state.options;
+    for (let i = 0; i < nodes; i++) {
+      const name = `kwok-node-${i}`;
+      const resources = { cpu: '1000', memory: '4Ti', pods: String(podsPerNode), 'ephemeral-storage': '10Ti' };
+      const body: V1Node = {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name,
+          annotations: { [KWOK_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+          labels: {
+            'kubernetes.io/hostname': name,
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/arch': 'amd64',
+            'node-role.kubernetes.io/agent': '',
+            type: 'kwok',
+          },
+        },
+        status: { allocatable: resources, capacity: resources },
+      };
+      await api.createNode({ body });
+    }
+    await waitFor(
+      `${nodes} kwok nodes to become Ready`,
+      async () => {
+        const list = await api.listNode();
+        const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        return ready.length >= nodes;
+      },
+      60_000,
+      200,
+    );
+  }
+
+  async #waitForDefaultServiceAccount(): Promise<void> {
+    const api = this.kubeConfig().makeApiClient(CoreV1Api);
+    await waitFor('the default ServiceAccount in namespace default', async () => {
+      await api.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+      return true;
+    }, 60_000, 200);
+  }
+
+  async #saveState(): Promise<void> {
+    await writeFile(join(this.dir, 'state.json'), JSON.stringify(this.#state, null, 2) + '\n');
+  }
+}
+
+function ownerAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function kubeconfigYaml(cluster: string, server: string, caPem: string, user: string, pair: { certPem: string; keyPem: string }): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: cluster, cluster: { server, 'certificate-authority-data': b64(caPem) } }],
+    users: [{ name: user, user: { 'client-certificate-data': b64(pair.certPem), 'client-key-data': b64(pair.keyPem) } }],
+    contexts: [{ name: cluster, context: { cluster, user } }],
+    'current-context': cluster,
+  });
+}

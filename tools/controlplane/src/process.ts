@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** Starts `bin` in its own process group, output appended to `logFile`; the caller may exit. */
+export function startDetached(bin: string, args: readonly string[], logFile: string, cwd: string): number {
+  const fd = openSync(logFile, 'a');
+  try {
+    const child = spawn(bin, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
+    if (child.pid === undefined) throw new Error(`could not start ${bin}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Is `pid` alive and still running `bin`? Checking the command line guards against killing an
+ * unrelated process that reused the pid after ours died.
+ */
+export function isRunning(pid: number | undefined, bin: string): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false; // a zombie is already dead
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === bin;
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM the process group, then SIGKILL after `graceMs`. Resolves once the process is gone. */
+export async function stopProcess(pid: number, bin: string, graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!isRunning(pid, bin)) return;
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  kill(signal);
+  const deadline = Date.now() + graceMs;
+  while (isRunning(pid, bin)) {
+    if (Date.now() > deadline) {
+      kill('SIGKILL');
+      await sleep(100);
+      if (Date.now() > deadline + 5_000) throw new Error(`process ${pid} (${bin}) did not exit`);
+    }
+    await sleep(50);
+  }
+}
+
+/** A free TCP port on loopback, chosen by the kernel. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Is anything accepting connections on 127.0.0.1:port? */
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
+}
