@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
-import { programBuild } from '../../tsup.base.ts';
+import { programBuild } from '../../tools/build/tsup.base.ts';
 
 export default defineConfig(programBuild());

@@ -3,3 +3,4 @@ export { COMPONENTS, ControlPlane, PROFILES, type ClusterOptions, type Component
 export { httpGet, waitFor } from './http-probe.ts';
 export { cacheRoot } from './paths.ts';
 export { readVersions, type Versions } from './versions.ts';
+export { GiveUp } from './http-probe.ts';

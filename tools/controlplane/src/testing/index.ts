@@ -1,0 +1,1 @@
+export { createTestNamespace, localControlPlane, testKubeConfig, type TestNamespace } from './kube.ts';
