@@ -10,6 +10,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
   test: {
+    // A machine-readable summary for .ci/run's closing "N passed, N failed" line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'tmp/test-report.json' },
     projects: [
       {
         test: {
