@@ -1,0 +1,69 @@
+/**
+ * Schemas of Kubernetes types our kinds embed. PodSpec, PersistentVolumeClaimSpec and the
+ * NetworkPolicy rules are the API server's own (imported by tools/codegen into
+ * ../generated/kubernetes-schemas.json), so the API server validates a pod spec inside a
+ * Sandbox exactly as deep as the CRD schema allows; the TypeScript types are client-node's.
+ */
+import type {
+  V1NetworkPolicyEgressRule,
+  V1NetworkPolicyIngressRule,
+  V1PersistentVolumeClaimSpec,
+  V1PodSpec,
+} from '@kubernetes/client-node';
+import imported from '../generated/kubernetes-schemas.json' with { type: 'json' };
+import { array, dateTime, enumOf, external, integer, object, string, stringMap, type Infer, type JsonSchema, type Schema } from './builder.ts';
+
+const schemas = imported.schemas as unknown as Record<
+  'PodSpec' | 'PersistentVolumeClaimSpec' | 'NetworkPolicyIngressRule' | 'NetworkPolicyEgressRule',
+  JsonSchema
+>;
+
+/** The Kubernetes version the embedded schemas come from. */
+export const EMBEDDED_SCHEMAS_KUBERNETES_VERSION: string = imported.kubernetesVersion;
+
+export const podSpec = (description: string): Schema<V1PodSpec> => external(description, schemas.PodSpec);
+
+export const persistentVolumeClaimSpec = (description: string): Schema<V1PersistentVolumeClaimSpec> =>
+  external(description, schemas.PersistentVolumeClaimSpec);
+
+export const networkPolicyIngressRule = (description: string): Schema<V1NetworkPolicyIngressRule> =>
+  external(description, schemas.NetworkPolicyIngressRule);
+
+export const networkPolicyEgressRule = (description: string): Schema<V1NetworkPolicyEgressRule> =>
+  external(description, schemas.NetworkPolicyEgressRule);
+
+/** metav1.Condition, with the same validation as Kubernetes' own types. */
+export const condition = object(
+  'One aspect of the current state of this object (metav1.Condition).',
+  {
+    type: string('Type of the condition, in CamelCase (e.g. `Ready`).', {
+      maxLength: 316,
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+    }),
+    status: enumOf('Status of the condition: True, False or Unknown.', ['True', 'False', 'Unknown']),
+    observedGeneration: integer(
+      'The .metadata.generation the condition was set for; older than the current generation means the condition is out of date.',
+      { format: 'int64', minimum: 0 },
+    ),
+    lastTransitionTime: dateTime('When the condition last changed from one status to another.'),
+    reason: string('A programmatic identifier (CamelCase) for the condition\'s last transition.', {
+      minLength: 1,
+      maxLength: 1024,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+    }),
+    message: string('A human-readable message with details about the transition; may be empty.', { maxLength: 32768 }),
+  },
+  { required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'] },
+);
+
+export type Condition = Infer<typeof condition>;
+
+/** `conditions`: a list of Condition keyed by `type`. */
+export const conditions = (description: string) => array(description, condition, { listType: 'map', mapKeys: ['type'] });
+
+/** Labels and annotations only (what a template's metadata may carry). */
+export const labelsAndAnnotations = (description: string) =>
+  object(description, {
+    labels: stringMap('Labels, as on an object\'s metadata.'),
+    annotations: stringMap('Annotations, as on an object\'s metadata.'),
+  });
