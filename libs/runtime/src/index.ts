@@ -20,3 +20,61 @@ export {
   type ProgramSpec,
   type StopFn,
 } from './program/program.ts';
+export { createManager, loadKubeConfig, managerFlags, type CreateManagerOptions, type ManagerFlags, type ManagerProgramContext } from './program/manager-program.ts';
+
+export { ApiError, isAlreadyExists, isConflict, isGone, isNotFound } from './client/api-error.ts';
+export { apiVersionOf, collectionPath, kindId, Kinds, objectPath, type ResourceKind } from './client/kinds.ts';
+export { KubeClient, type PatchType, type Query, type RequestOptions } from './client/kube-client.ts';
+export {
+  controllerOf,
+  keyOf,
+  objectKey,
+  parseKey,
+  type KubeObject,
+  type ObjectList,
+  type ObjectMeta,
+  type ObjectRef,
+  type OwnerReference,
+} from './client/objects.ts';
+
+export { Informer, type EventHandlers, type InformerOptions, type InformerStats } from './cache/informer.ts';
+export { byControllerUID, byLabel, byNamespace, byOwnerUID, CONTROLLER_UID_INDEX } from './cache/indexers.ts';
+export { Store, type IndexFn, type ReplaceResult } from './cache/store.ts';
+export { trimObject, trimPod, type Transform } from './cache/trim.ts';
+
+export { WorkQueue, type WorkQueueMetrics, type WorkQueueOptions } from './queue/work-queue.ts';
+export {
+  BucketRateLimiter,
+  defaultControllerRateLimiter,
+  ExponentialFailureRateLimiter,
+  MaxOfRateLimiter,
+  type RateLimiter,
+} from './queue/rate-limiter.ts';
+export { realClock, sleep, type Clock, type TimerHandle } from './time/clock.ts';
+export { FakeClock } from './time/fake-clock.ts';
+
+export { ControllerBuilder, type MapFn, type WatchOptions } from './controller/builder.ts';
+export { Controller, type ControllerOptions } from './controller/controller.ts';
+export * as predicates from './controller/predicates.ts';
+export { type ObjectEvent, type Predicate } from './controller/predicates.ts';
+export { isTerminal, TerminalError, type ReconcileContext, type Reconciler, type Request, type Result } from './controller/reconcile.ts';
+
+export { LeaderElector, type LeaderCallbacks, type LeaderElectionOptions } from './leader/leader-elector.ts';
+export { decide, nextSpec, observe, releasedSpec, type LeaseAction, type LeaseSpec, type Observation } from './leader/lease-logic.ts';
+
+export { Manager, type InformerTuning, type ManagerOptions } from './manager/manager.ts';
+export { RuntimeMetrics, type ReconcileOutcome } from './metrics/runtime-metrics.ts';
+
+export {
+  conditionsEqual,
+  findCondition,
+  isConditionTrue,
+  removeCondition,
+  setCondition,
+  toTime,
+  type Condition,
+  type ConditionInput,
+} from './write/conditions.ts';
+export { EventRecorder, type EventRecorderOptions, type EventType } from './write/event-recorder.ts';
+export { Writer } from './write/writer.ts';
+export { TRACE_CONTEXT_ANNOTATION, withTraceContext } from '@agent-sandbox/telemetry';

@@ -1,0 +1,311 @@
+import type { Logger } from '@agent-sandbox/telemetry';
+import { ApiError, isGone } from '../client/api-error.ts';
+import { collectionPath, kindId, type ResourceKind } from '../client/kinds.ts';
+import type { KubeClient } from '../client/kube-client.ts';
+import { objectKey, type KubeObject, type ObjectList } from '../client/objects.ts';
+import { jitter, sleep } from '../time/clock.ts';
+import { Store } from './store.ts';
+import { trimObject, type Transform } from './trim.ts';
+
+export interface EventHandlers<T extends KubeObject = KubeObject> {
+  add?(obj: T): void;
+  update?(old: T, obj: T): void;
+  /** `finalStateUnknown`: the delete was found by a relist, so `obj` is the last state seen. */
+  delete?(obj: T, info: { finalStateUnknown: boolean }): void;
+}
+
+export interface InformerOptions<T extends KubeObject = KubeObject> {
+  kind: ResourceKind;
+  client: KubeClient;
+  log: Logger;
+  /** One namespace, or all of them. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Applied after the standard trim (no managedFields). */
+  transform?: Transform<T>;
+  /** Whether to drop managedFields and the last-applied annotation on the way in (default true). */
+  trim?: boolean;
+  /** Page size of lists. */
+  pageSize?: number;
+  /** Server-side watch timeout before jitter: each watch asks for [min, 2·min). Default 5 min. */
+  minWatchTimeoutMs?: number;
+  /** A stream silent this long is presumed dead and reopened. Default 2 min (bookmarks come about every minute). */
+  watchdogMs?: number;
+  /** First retry delay after a failed list or watch; doubles to `maxBackoffMs`. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubeObject;
+}
+
+/** Counters for tests and debugging. */
+export interface InformerStats {
+  lists: number;
+  watches: number;
+  /** Watches or list continuations answered with 410 Gone. */
+  expired: number;
+  watchdogFired: number;
+}
+
+/**
+ * A cache of one kind kept current by list + watch (client-go's reflector and informer in one):
+ * a paginated list, then watches with bookmarks and a jittered server-side timeout, each resumed
+ * from the last resourceVersion seen. A 410 Gone relists, and the difference between the cache
+ * and the fresh list is delivered as adds, updates and deletes, so a delete is never lost. A
+ * watchdog reopens a stream that stays silent.
+ */
+export class Informer<T extends KubeObject = KubeObject> {
+  readonly kind: ResourceKind;
+  readonly store = new Store<T>();
+  readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, watchdogFired: 0 };
+  readonly #options: InformerOptions<T>;
+  readonly #log: Logger;
+  readonly #handlers: EventHandlers<T>[] = [];
+  #resourceVersion = '';
+  #synced = false;
+  #syncedWaiters: Array<() => void> = [];
+  #running: Promise<void> | undefined;
+  #stop = new AbortController();
+  #watchAbort: AbortController | undefined;
+  #paused: { resume: Promise<void>; release: () => void } | undefined;
+  #resumeFrom: string | undefined;
+
+  constructor(options: InformerOptions<T>) {
+    this.kind = options.kind;
+    this.#options = options;
+    this.#log = options.log.child({ informer: kindId(options.kind), ...(options.namespace ? { namespace: options.namespace } : {}) });
+  }
+
+  /** Handlers added after the initial list still see every cached object as an add. */
+  addHandlers(handlers: EventHandlers<T>): void {
+    this.#handlers.push(handlers);
+    if (this.#synced) for (const obj of this.store.list()) handlers.add?.(obj);
+  }
+
+  hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  /** Resolves once the initial list is in the cache (or at once if stopped). */
+  waitForSync(signal?: AbortSignal): Promise<boolean> {
+    if (this.#synced) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onAbort = () => resolve(false);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#syncedWaiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(true);
+      });
+    });
+  }
+
+  get lastResourceVersion(): string {
+    return this.#resourceVersion;
+  }
+
+  start(): void {
+    this.#running ??= this.#run().catch((err) => this.#log.error({ err }, 'informer loop failed'));
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#watchAbort?.abort();
+    this.#paused?.release();
+    await this.#running;
+  }
+
+  /**
+   * Fault-test hook: closes the current watch and opens no other until `resume`. Changes made
+   * meanwhile must arrive after resuming, by the watch or by a relist.
+   */
+  pause(): void {
+    if (this.#paused) return;
+    let release!: () => void;
+    const resume = new Promise<void>((r) => (release = r));
+    this.#paused = { resume, release };
+    this.#watchAbort?.abort();
+  }
+
+  /** Ends a pause; `fromResourceVersion` makes the next watch start there (an old one forces a 410). */
+  resume(options: { fromResourceVersion?: string } = {}): void {
+    this.#resumeFrom = options.fromResourceVersion;
+    const paused = this.#paused;
+    this.#paused = undefined;
+    paused?.release();
+  }
+
+  async #run(): Promise<void> {
+    const initial = this.#options.initialBackoffMs ?? 800;
+    const max = this.#options.maxBackoffMs ?? 30_000;
+    let backoff = initial;
+    let needList = true;
+    const stop = this.#stop.signal;
+    while (!stop.aborted) {
+      if (this.#paused) {
+        await this.#paused.resume;
+        continue;
+      }
+      try {
+        if (needList) {
+          await this.#list();
+          needList = false;
+        }
+        if (this.#resumeFrom !== undefined) {
+          this.#resourceVersion = this.#resumeFrom;
+          this.#resumeFrom = undefined;
+        }
+        const startedAt = Date.now();
+        const sawEvents = await this.#watch();
+        if (sawEvents) backoff = initial;
+        else if (Date.now() - startedAt < 1000 && !this.#paused && !stop.aborted) {
+          // A server that ends watches at once must not be asked again in a tight loop.
+          await sleep(jitter(backoff, 0.5), stop);
+          backoff = Math.min(backoff * 2, max);
+        }
+      } catch (err) {
+        if (stop.aborted) break;
+        if (isGone(err)) {
+          this.stats.expired++;
+          this.#log.info({ resourceVersion: this.#resourceVersion }, 'watch expired (410 Gone): relisting');
+          needList = true;
+          continue;
+        }
+        this.#log.warn({ err: describe(err), retryInMs: Math.round(backoff) }, needList ? 'list failed' : 'watch failed');
+        await sleep(jitter(backoff, 0.5), stop);
+        backoff = Math.min(backoff * 2, max);
+      }
+    }
+  }
+
+  async #list(): Promise<void> {
+    const { client, kind, namespace, labelSelector, fieldSelector } = this.#options;
+    const limit = this.#options.pageSize ?? 500;
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion = '';
+    this.stats.lists++;
+    do {
+      // No resourceVersion: a consistent read from etcd; the pages share its snapshot.
+      const page: ObjectList<T> = await client.list<T>(kind, {
+        namespace,
+        query: { limit, continue: cont, labelSelector, fieldSelector },
+        signal: this.#stop.signal,
+      });
+      for (const item of page.items) {
+        // Items of a list carry no apiVersion or kind; the cache keeps them whole objects.
+        item.apiVersion ??= page.apiVersion;
+        items.push(this.#admit(item, page.kind));
+      }
+      cont = page.metadata.continue || undefined;
+      resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
+    } while (cont);
+
+    const changes = this.store.replace(items);
+    this.#resourceVersion = resourceVersion;
+    const firstSync = !this.#synced;
+    if (firstSync) {
+      this.#synced = true;
+      for (const w of this.#syncedWaiters.splice(0)) w();
+    }
+    this.#log.debug(
+      { objects: items.length, added: changes.added.length, updated: changes.updated.length, deleted: changes.deleted.length, resourceVersion },
+      firstSync ? 'initial list' : 'relisted',
+    );
+    for (const obj of changes.added) this.#emit('add', obj);
+    for (const { old, obj } of changes.updated) this.#emit('update', obj, old);
+    for (const obj of changes.deleted) this.#emit('delete', obj, undefined, true);
+  }
+
+  /** One watch; resolves when the server ends it or the watchdog closes it; true if events arrived. */
+  async #watch(): Promise<boolean> {
+    const { client, kind, namespace, labelSelector, fieldSelector } = this.#options;
+    const minTimeout = this.#options.minWatchTimeoutMs ?? 300_000;
+    const timeoutSeconds = Math.max(1, Math.floor(jitter(minTimeout) / 1000));
+    const watchdogMs = this.#options.watchdogMs ?? 120_000;
+    const abort = new AbortController();
+    this.#watchAbort = abort;
+    const onStop = () => abort.abort();
+    this.#stop.signal.addEventListener('abort', onStop, { once: true });
+    let sawEvents = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        this.stats.watchdogFired++;
+        this.#log.warn({ silentMs: watchdogMs }, 'watch stream silent: reopening');
+        abort.abort();
+      }, watchdogMs);
+    };
+    this.stats.watches++;
+    arm();
+    try {
+      await client.stream(collectionPath(kind, namespace), {
+        query: { watch: true, allowWatchBookmarks: true, resourceVersion: this.#resourceVersion, timeoutSeconds, labelSelector, fieldSelector },
+        signal: abort.signal,
+        onData: arm,
+        onLine: (line) => {
+          sawEvents = true;
+          this.#onEvent(line as WatchEvent);
+        },
+      });
+    } catch (err) {
+      // A close we asked for (watchdog, pause, stop) is not a failure: the loop decides what next.
+      if (!abort.signal.aborted || isGone(err)) throw err;
+    } finally {
+      clearTimeout(watchdog);
+      this.#stop.signal.removeEventListener('abort', onStop);
+      if (this.#watchAbort === abort) this.#watchAbort = undefined;
+    }
+    return sawEvents;
+  }
+
+  #onEvent(event: WatchEvent): void {
+    if (event.type === 'ERROR') {
+      const status = event.object as unknown as { code?: number; reason?: string; message?: string };
+      throw ApiError.fromStatus(status.code ?? 500, status);
+    }
+    const rv = event.object?.metadata?.resourceVersion;
+    if (event.type === 'BOOKMARK') {
+      if (rv) this.#resourceVersion = rv;
+      return;
+    }
+    const obj = this.#admit(event.object as T);
+    const key = objectKey(obj);
+    if (event.type === 'DELETED') {
+      const old = this.store.remove(key);
+      this.#emit('delete', obj, old);
+    } else {
+      const old = this.store.upsert(obj);
+      if (old) this.#emit('update', obj, old);
+      else this.#emit('add', obj);
+    }
+    if (rv) this.#resourceVersion = rv;
+  }
+
+  #admit(obj: T, listKind?: string): T {
+    if (!obj.kind && listKind) obj.kind = listKind.replace(/List$/, '');
+    if (this.#options.trim ?? true) trimObject(obj);
+    return this.#options.transform ? this.#options.transform(obj) : obj;
+  }
+
+  #emit(type: 'add' | 'update' | 'delete', obj: T, old?: T, finalStateUnknown = false): void {
+    for (const h of this.#handlers) {
+      try {
+        if (type === 'add') h.add?.(obj);
+        else if (type === 'update') h.update?.(old!, obj);
+        else h.delete?.(obj, { finalStateUnknown });
+      } catch (err) {
+        this.#log.error({ err, key: objectKey(obj) }, 'event handler failed');
+      }
+    }
+  }
+}
+
+function describe(err: unknown): { message: string; code?: number; reason?: string } {
+  if (err instanceof ApiError) return { message: err.message, code: err.code, reason: err.reason };
+  return { message: (err as Error)?.message ?? String(err) };
+}

@@ -1,0 +1,104 @@
+import { apiVersionOf, type ResourceKind } from '../client/kinds.ts';
+import { objectKey, type KubeObject } from '../client/objects.ts';
+import type { EventHandlers, Informer } from '../cache/informer.ts';
+import type { ObjectEvent, Predicate } from './predicates.ts';
+import type { Reconciler } from './reconcile.ts';
+import type { Controller } from './controller.ts';
+
+/** Maps a watched object to the keys it should enqueue. */
+export type MapFn<T extends KubeObject = KubeObject> = (obj: T) => Iterable<string>;
+
+export interface WatchOptions<T extends KubeObject = KubeObject> {
+  predicates?: Predicate<T>[];
+}
+
+export interface ControllerOptionsInput {
+  concurrency?: number;
+}
+
+/** What the builder needs from the manager: shared informers and a place to register. */
+export interface ControllerHost {
+  informer<T extends KubeObject>(kind: ResourceKind): Informer<T>;
+  register(spec: { name: string; kind: ResourceKind; reconcile: Reconciler; concurrency?: number }): Controller;
+}
+
+interface Source {
+  kind: ResourceKind;
+  map: MapFn;
+  predicates: Predicate[];
+}
+
+/**
+ * controller-runtime's builder: `for` the reconciled kind, `owns` kinds it creates (an event
+ * enqueues the controlling owner), `watches` any kind through a map function, each with
+ * predicates. Handlers only enqueue keys; the reconcile reads the world afresh.
+ */
+export class ControllerBuilder {
+  readonly #host: ControllerHost;
+  readonly #name: string;
+  #for: ResourceKind | undefined;
+  readonly #sources: Source[] = [];
+  #options: ControllerOptionsInput = {};
+
+  constructor(host: ControllerHost, name: string) {
+    this.#host = host;
+    this.#name = name;
+  }
+
+  for(kind: ResourceKind, options: WatchOptions = {}): this {
+    if (this.#for) throw new Error(`controller ${this.#name}: for() already called`);
+    this.#for = kind;
+    this.#sources.push({ kind, map: (obj) => [objectKey(obj)], predicates: options.predicates ?? [] });
+    return this;
+  }
+
+  owns(kind: ResourceKind, options: WatchOptions = {}): this {
+    this.#sources.push({ kind, map: (obj) => this.#ownerKeys(obj), predicates: options.predicates ?? [] });
+    return this;
+  }
+
+  watches<T extends KubeObject>(kind: ResourceKind, map: MapFn<T>, options: WatchOptions<T> = {}): this {
+    this.#sources.push({ kind, map: map as MapFn, predicates: (options.predicates ?? []) as Predicate[] });
+    return this;
+  }
+
+  withOptions(options: ControllerOptionsInput): this {
+    this.#options = { ...this.#options, ...options };
+    return this;
+  }
+
+  complete(reconcile: Reconciler): Controller {
+    const forKind = this.#for;
+    if (!forKind) throw new Error(`controller ${this.#name}: call for(kind) before complete()`);
+    const controller = this.#host.register({ name: this.#name, kind: forKind, reconcile, concurrency: this.#options.concurrency });
+    for (const source of this.#sources) {
+      const informer = this.#host.informer(source.kind);
+      const fire = (event: ObjectEvent) => {
+        if (!source.predicates.every((p) => p(event))) return;
+        for (const key of source.map(event.obj)) controller.enqueue(key);
+      };
+      const handlers: EventHandlers = {
+        add: (obj) => fire({ type: 'add', obj }),
+        update: (old, obj) => fire({ type: 'update', obj, old }),
+        delete: (obj) => fire({ type: 'delete', obj }),
+      };
+      informer.addHandlers(handlers);
+    }
+    return controller;
+  }
+
+  #ownerKeys(obj: KubeObject): string[] {
+    const forKind = this.#for;
+    if (!forKind) return [];
+    const apiVersion = apiVersionOf(forKind);
+    const owner = obj.metadata.ownerReferences?.find((r) => r.controller === true);
+    // Group and kind must match; the version may differ (an owner written at another version).
+    if (!owner || owner.kind !== forKind.kind || groupOf(owner.apiVersion) !== groupOf(apiVersion)) return [];
+    return [forKind.namespaced && obj.metadata.namespace ? `${obj.metadata.namespace}/${owner.name}` : owner.name];
+  }
+}
+
+function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash === -1 ? '' : apiVersion.slice(0, slash);
+}

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { setupTracing, type Logger } from '@agent-sandbox/telemetry';
+import { KubeClient } from '../client/kube-client.ts';
+import { Manager, type InformerTuning } from '../manager/manager.ts';
+import type { FlagSpecs, FlagValues } from './flags.ts';
+import type { HealthServer } from './health-server.ts';
+
+/** Flags of every program built on the Manager; add them next to the program's own. */
+export const managerFlags = {
+  kubeconfig: {
+    kind: 'string',
+    help: 'Path to a kubeconfig. Empty: in-cluster configuration, else ~/.kube/config.',
+    default: '',
+  },
+  'watch-namespace': {
+    kind: 'string',
+    help: 'Watch and reconcile objects in this namespace only. Empty: all namespaces.',
+    default: '',
+  },
+  'leader-elect': {
+    kind: 'boolean',
+    help: 'Reconcile only while holding the leader-election Lease, so replicas can stand by.',
+    default: false,
+  },
+  'leader-election-namespace': {
+    kind: 'string',
+    help: 'Namespace of the Lease. Empty: POD_NAMESPACE, else the in-cluster namespace, else "default".',
+    default: '',
+  },
+  'leader-election-id': {
+    kind: 'string',
+    help: 'Name of the Lease. Empty: the program name.',
+    default: '',
+  },
+  'leader-election-identity': {
+    kind: 'string',
+    help: 'This replica\'s identity in the Lease. Empty: POD_NAME, else the host name, plus a random suffix.',
+    default: '',
+  },
+  'leader-election-lease-duration': {
+    kind: 'duration',
+    help: 'How long standbys wait after the last renewal before taking over a silent leader\'s Lease.',
+    default: 15_000,
+  },
+  'leader-election-renew-deadline': {
+    kind: 'duration',
+    help: 'How long the leader keeps trying to renew before it stops reconciling.',
+    default: 10_000,
+  },
+  'leader-election-retry-period': {
+    kind: 'duration',
+    help: 'Interval between renewals, and between attempts to acquire.',
+    default: 2_000,
+  },
+} as const satisfies FlagSpecs;
+
+export type ManagerFlags = typeof managerFlags;
+
+export interface ManagerProgramContext {
+  flags: FlagValues<ManagerFlags> & { 'shutdown-timeout': number };
+  log: Logger;
+  health: HealthServer;
+}
+
+export interface CreateManagerOptions {
+  /** Program name: field manager, Event component, Lease name by default, service.name. */
+  name: string;
+  version?: string;
+  informers?: InformerTuning;
+}
+
+export function loadKubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/**
+ * A Manager wired to a program: kubeconfig and leader election from flags, `/readyz` on the
+ * informers' sync, `/metrics` on the health server's port, tracing from the OTEL_* variables
+ * (flushed on stop). The program registers its controllers, then returns `manager.stop` from
+ * `start` after `await manager.start()`.
+ */
+export function createManager(ctx: ManagerProgramContext, options: CreateManagerOptions): Manager {
+  const { flags, log, health } = ctx;
+  const tracing = setupTracing({ serviceName: options.name, serviceVersion: options.version });
+  const client = new KubeClient(loadKubeConfig(flags.kubeconfig));
+  const env = process.env;
+  const leaseNamespace = flags['leader-election-namespace'] || env.POD_NAMESPACE || inClusterNamespace() || 'default';
+  const identity = flags['leader-election-identity'] || `${env.POD_NAME || hostname()}_${Math.random().toString(16).slice(2, 10)}`;
+  const manager = new Manager({
+    name: options.name,
+    client,
+    log,
+    tracer: tracing.tracer(options.name),
+    ...(flags['watch-namespace'] ? { namespace: flags['watch-namespace'] } : {}),
+    ...(flags['leader-elect']
+      ? {
+          leaderElection: {
+            namespace: leaseNamespace,
+            name: flags['leader-election-id'] || options.name,
+            identity,
+            leaseDurationMs: flags['leader-election-lease-duration'],
+            renewDeadlineMs: flags['leader-election-renew-deadline'],
+            retryPeriodMs: flags['leader-election-retry-period'],
+          },
+        }
+      : {}),
+    informers: options.informers,
+    // Leave time within --shutdown-timeout to release the lease and flush.
+    drainTimeoutMs: Math.max(1_000, flags['shutdown-timeout'] - 3_000),
+    onStopped: () => tracing.shutdown(),
+  });
+  manager.attach(health);
+  return manager;
+}
+
+function inClusterNamespace(): string | undefined {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
