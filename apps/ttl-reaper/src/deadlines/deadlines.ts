@@ -1,0 +1,38 @@
+import { ClaimReason, ConditionType, SandboxReason, type SandboxClaim, type Sandbox } from '@agent-sandbox/api';
+
+export interface Deadline {
+  /** Milliseconds since the epoch. */
+  at: number;
+  /** The reason written on the `Expired` condition when it is reached. */
+  reason: string;
+}
+
+function parseTime(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** A Sandbox expires at `spec.shutdownTime`; without one it never does. */
+export function sandboxDeadline(sandbox: Pick<Sandbox, 'spec'>): Deadline | undefined {
+  const at = parseTime(sandbox.spec?.shutdownTime);
+  return at === undefined ? undefined : { at, reason: SandboxReason.ShutdownTimeReached };
+}
+
+/**
+ * A claim expires at `lifecycle.shutdownTime` or `ttlSecondsAfterFinished` after its sandbox
+ * Finished (the `Finished=True` condition's transition time), whichever comes first.
+ */
+export function claimDeadline(claim: Pick<SandboxClaim, 'spec' | 'status'>): Deadline | undefined {
+  const lifecycle = claim.spec?.lifecycle;
+  const candidates: Deadline[] = [];
+  const shutdown = parseTime(lifecycle?.shutdownTime);
+  if (shutdown !== undefined) candidates.push({ at: shutdown, reason: ClaimReason.ShutdownTimeReached });
+  const ttl = lifecycle?.ttlSecondsAfterFinished;
+  if (ttl !== undefined) {
+    const finished = claim.status?.conditions?.find((c) => c.type === ConditionType.Finished && c.status === 'True');
+    const finishedAt = parseTime(finished?.lastTransitionTime);
+    if (finishedAt !== undefined) candidates.push({ at: finishedAt + ttl * 1000, reason: ClaimReason.TTLAfterFinishedReached });
+  }
+  return candidates.sort((a, b) => a.at - b.at)[0];
+}
