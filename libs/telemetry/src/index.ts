@@ -2,3 +2,4 @@ export { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LoggerOptions }
 export { Counter, createMetricsRegistry, Gauge, Histogram, metricsHandler, Registry } from './metrics.ts';
 export { TRACE_CONTEXT_ANNOTATION, spanContextFromObject, traceContextAnnotation, withTraceContext } from './trace-context.ts';
 export { otlpRequested, setupTracing, type Tracing, type TracingOptions } from './tracing.ts';
+export { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';

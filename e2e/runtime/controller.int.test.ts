@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InMemorySpanExporter, setupTracing, TRACE_CONTEXT_ANNOTATION } from '@agent-sandbox/telemetry';
+import { Kinds, sleep, type Manager } from '@agent-sandbox/runtime';
+import { createTestNamespace, type TestNamespace } from '@agent-sandbox/controlplane/testing';
+import { configMap, listConfigMaps, memoryLogger, pool, testClient, testManager, waitUntil, type ConfigMap } from './helpers.ts';
+
+// One in-memory exporter for the file: the OpenTelemetry globals are installed once per process.
+const spans = new InMemorySpanExporter();
+setupTracing({ serviceName: 'runtime-test', exporter: spans });
+
+describe('controller against a real API server', () => {
+  let ns: TestNamespace;
+  const managers: Manager[] = [];
+  beforeAll(async () => {
+    ns = await createTestNamespace('rt-ctl');
+  });
+  afterAll(async () => {
+    await Promise.all(managers.map((m) => m.stop()));
+    await ns.remove();
+  });
+
+  it('reconciles each of 1,000 ConfigMaps created while it runs, to the final state', async () => {
+    const { log } = memoryLogger('runtime-test', 'info');
+    const mgr = testManager(ns.name, log);
+    managers.push(mgr);
+    const cache = mgr.informer<ConfigMap>(Kinds.ConfigMap);
+    const reconciled = new Set<string>();
+    mgr
+      .controller('label-mirror')
+      .for(Kinds.ConfigMap)
+      .withOptions({ concurrency: 4 })
+      .complete(async (req) => {
+        const cm = cache.store.get(req.key);
+        if (!cm || cm.metadata.labels?.app !== 'bulk') return;
+        const want = cm.data?.v ?? '';
+        if (cm.metadata.labels?.observed !== want) {
+          await mgr.writer.apply(Kinds.ConfigMap, { metadata: { name: req.name, namespace: req.namespace, labels: { observed: want } } });
+        }
+        reconciled.add(req.key);
+      });
+    await mgr.start();
+    expect(mgr.ready()).toBe(true);
+
+    const client = testClient();
+    const names = Array.from({ length: 1000 }, (_, i) => `bulk-${i}`);
+    const started = Date.now();
+    await pool(names, 24, (name) =>
+      client.create(Kinds.ConfigMap, { ...configMap(ns.name, name, { v: name.slice(5) }), metadata: { name, namespace: ns.name, labels: { app: 'bulk' } } }),
+    );
+    await waitUntil('1,000 reconciled', () => reconciled.size === 1000, 120_000, 200);
+    const fresh = (await listConfigMaps(client, ns.name)).filter((c) => c.metadata.labels?.app === 'bulk');
+    expect(fresh).toHaveLength(1000);
+    const wrong = fresh.filter((c) => c.metadata.labels?.observed !== c.data?.v);
+    expect(wrong.map((c) => c.metadata.name)).toEqual([]);
+    const totals = await mgr.metrics.reconcileTotal.get();
+    const successes = totals.values.filter((v) => v.labels.controller === 'label-mirror' && v.labels.result === 'success').reduce((n, v) => n + v.value, 0);
+    expect(successes).toBeGreaterThanOrEqual(1000);
+    console.log(`1,000 objects created and reconciled in ${Date.now() - started} ms (${successes} successful reconciles)`);
+    await mgr.stop();
+  });
+
+  it('reconciles a key updated 100 times during one slow reconcile a few times, never concurrently', async () => {
+    const { log } = memoryLogger('runtime-test', 'info');
+    const client = testClient();
+    await client.create(Kinds.ConfigMap, configMap(ns.name, 'hot', { n: '-1' }));
+    const mgr = testManager(ns.name, log);
+    managers.push(mgr);
+    const cache = mgr.informer<ConfigMap>(Kinds.ConfigMap);
+    let active = 0;
+    let maxActive = 0;
+    const seen: string[] = [];
+    let release!: () => void;
+    const updatesDone = new Promise<void>((r) => (release = r));
+    mgr
+      .controller('slow')
+      .for(Kinds.ConfigMap, { predicates: [(e) => e.obj.metadata.name === 'hot'] })
+      .withOptions({ concurrency: 4 })
+      .complete(async (req) => {
+        if (req.name !== 'hot') return;
+        active++;
+        maxActive = Math.max(maxActive, active);
+        try {
+          seen.push(cache.store.get(req.key)?.data?.n ?? 'gone');
+          if (seen.length === 1) await updatesDone;
+          else await sleep(50);
+        } finally {
+          active--;
+        }
+      });
+    await mgr.start();
+    await waitUntil('the first reconcile to start', () => seen.length === 1);
+    for (let i = 0; i < 100; i++) {
+      await client.patch(Kinds.ConfigMap, { namespace: ns.name, name: 'hot' }, { data: { n: String(i) } }, { type: 'merge' });
+    }
+    await waitUntil('the cache to see the last update', () => cache.store.get(`${ns.name}/hot`)?.data?.n === '99');
+    release();
+    await waitUntil('a reconcile of the final state', () => seen.at(-1) === '99');
+    await sleep(500);
+    expect(maxActive).toBe(1);
+    expect(seen[0]).toBe('-1');
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.length).toBeLessThanOrEqual(3);
+    await mgr.stop();
+  });
+
+  it("parents a reconcile's span on the object's trace-context annotation and logs the trace id", async () => {
+    const { log, lines } = memoryLogger();
+    const client = testClient();
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const spanId = '00f067aa0ba902b7';
+    await client.create(
+      Kinds.ConfigMap,
+      configMap(ns.name, 'traced', { a: '1' }, { [TRACE_CONTEXT_ANNOTATION]: JSON.stringify({ traceparent: `00-${traceId}-${spanId}-01`, tracestate: 'vendor=x' }) }),
+    );
+    const mgr = testManager(ns.name, log);
+    managers.push(mgr);
+    let childCreated = false;
+    mgr
+      .controller('tracer')
+      .for(Kinds.ConfigMap, { predicates: [(e) => e.obj.metadata.name === 'traced'] })
+      .complete(async (req, ctx) => {
+        if (req.name !== 'traced') return;
+        ctx.log.info('reconciling traced object');
+        if (!childCreated) {
+          // The helper writes the active trace context on what a reconcile creates.
+          await mgr.writer.create(Kinds.ConfigMap, configMap(ns.name, 'traced-child'));
+          childCreated = true;
+        }
+      });
+    await mgr.start();
+    await waitUntil('the reconcile span', () => spans.getFinishedSpans().some((s) => s.name === 'reconcile ConfigMap' && s.attributes['k8s.object.name'] === 'traced'));
+    const span = spans.getFinishedSpans().find((s) => s.name === 'reconcile ConfigMap' && s.attributes['k8s.object.name'] === 'traced')!;
+    expect(span.spanContext().traceId).toBe(traceId);
+    expect(span.parentSpanContext?.spanId).toBe(spanId);
+    expect(span.parentSpanContext?.isRemote).toBe(true);
+    expect(span.attributes).toMatchObject({ 'k8s.controller': 'tracer', 'k8s.namespace.name': ns.name, 'k8s.kind': 'ConfigMap' });
+
+    const line = lines.find((l) => l.msg === 'reconciling traced object');
+    expect(line).toMatchObject({ controller: 'tracer', namespace: ns.name, name: 'traced', traceId });
+    expect(line?.reconcileID).toMatch(/^[0-9a-f-]{36}$/);
+
+    const child = await client.get<ConfigMap>(Kinds.ConfigMap, { namespace: ns.name, name: 'traced-child' });
+    const carried = JSON.parse(child.metadata.annotations?.[TRACE_CONTEXT_ANNOTATION] ?? '{}') as { traceparent?: string };
+    expect(carried.traceparent).toBe(`00-${traceId}-${span.spanContext().spanId}-01`);
+    await mgr.stop();
+  });
+});

@@ -1,0 +1,67 @@
+import { Writable } from 'node:stream';
+import { createLogger, createMetricsRegistry, type Logger } from '@agent-sandbox/telemetry';
+import { KubeClient, Kinds, Manager, type InformerTuning, type KubeObject } from '@agent-sandbox/runtime';
+import { testKubeConfig } from '@agent-sandbox/controlplane/testing';
+
+export type ConfigMap = KubeObject & { data?: Record<string, string> };
+
+/** A logger whose JSON lines are kept in memory (and echoed when RT_TEST_LOGS=1). */
+export function memoryLogger(program = 'runtime-test', level: 'debug' | 'info' = 'debug'): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split('\n')) {
+        if (!line) continue;
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+        if (process.env.RT_TEST_LOGS === '1') process.stderr.write(`${line}\n`);
+      }
+      cb();
+    },
+  });
+  return { log: createLogger({ program, level, destination }), lines };
+}
+
+export function testClient(): KubeClient {
+  return new KubeClient(testKubeConfig());
+}
+
+export function testManager(namespace: string, log: Logger, informers: InformerTuning = {}): Manager {
+  return new Manager({
+    name: 'runtime-test',
+    client: testClient(),
+    log,
+    namespace,
+    registry: createMetricsRegistry({ defaultMetrics: false }),
+    informers,
+  });
+}
+
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+export const configMap = (namespace: string, name: string, data: Record<string, string> = {}, annotations?: Record<string, string>): ConfigMap => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace, ...(annotations ? { annotations } : {}) },
+  data,
+});
+
+export async function listConfigMaps(client: KubeClient, namespace: string): Promise<ConfigMap[]> {
+  return (await client.list<ConfigMap>(Kinds.ConfigMap, { namespace })).items;
+}
