@@ -1,10 +1,45 @@
-import { runProgram } from '@agent-sandbox/runtime';
+import { parseBindAddress, runProgram } from '@agent-sandbox/runtime';
+import { createMetricsRegistry, metricsHandler } from '@agent-sandbox/telemetry';
 import pkg from '../package.json' with { type: 'json' };
+import { list, policyFromFlags, webhookFlags } from './flags.ts';
+import { loadKubeConfig } from './kube/kubeconfig.ts';
+import { startWebhook } from './webhook.ts';
 
 await runProgram({
   name: 'admission-webhook',
   version: pkg.version,
   summary: 'Defaults and validates Agent Sandbox objects at admission (mutating and validating webhooks over HTTPS).',
-  flags: {},
-  async start() {},
+  flags: webhookFlags,
+  async start({ flags, log, health }) {
+    const bind = parseBindAddress(flags['bind-address']);
+    if (!bind) throw new Error('--bind-address: the webhook cannot be disabled');
+    const registry = createMetricsRegistry();
+    health.route('/metrics', metricsHandler(registry));
+
+    const kubeConfig = loadKubeConfig(flags.kubeconfig);
+    if (!kubeConfig) log.warn('no kubeconfig: scale reviews are held to the cluster ceiling only, and no caBundle is patched');
+    const certDir = flags['tls-cert-dir'];
+    const service = `${flags['service-name']}.${flags['service-namespace']}.svc`;
+    const name = flags['webhook-configuration-name'];
+
+    const webhook = await startWebhook({
+      bind,
+      log,
+      registry,
+      policy: policyFromFlags(flags),
+      policyFile: flags['policy-file'],
+      ...(certDir ? { certDir } : { dnsNames: [...list(flags['tls-dns-names']), service, `${service}.cluster.local`] }),
+      reloadIntervalMs: flags['reload-interval'],
+      ...(kubeConfig ? { kubeConfig } : {}),
+      caBundleTargets: flags['patch-ca-bundle']
+        ? [
+            { kind: 'MutatingWebhookConfiguration', name },
+            { kind: 'ValidatingWebhookConfiguration', name },
+          ]
+        : [],
+    });
+    health.addReadinessCheck('webhook-serving', () => true);
+    health.addReadinessCheck('ca-bundle', () => webhook.caBundlePatched());
+    return () => webhook.stop();
+  },
 });

@@ -1,0 +1,74 @@
+/**
+ * One AdmissionReview in, one out: parse (a malformed body throws MalformedReview, answered
+ * with 400), decide by kind, and say what happened for metrics and logs.
+ */
+import type { FieldError } from '@agent-sandbox/api';
+import { mutate } from '../mutate/mutate.ts';
+import type { Policy } from '../policy/policy.ts';
+import { validate, type PoolCeilingLookup } from '../validate/validate.ts';
+import {
+  allow,
+  deny,
+  denyWithMessage,
+  parseAdmissionReview,
+  reviewResponse,
+  type AdmissionRequest,
+  type AdmissionReviewResponse,
+} from './admission-review.ts';
+import { reviewedKind } from './kinds.ts';
+
+export type WebhookKind = 'mutate' | 'validate';
+export type ReviewVerdict = 'allowed' | 'patched' | 'denied' | 'unavailable' | 'ignored' | 'error';
+
+export interface ReviewContext {
+  /** The policy now in force (it may be reloaded between reviews). */
+  policy: () => Policy;
+  nowNs: () => bigint;
+  poolMaxReplicas?: PoolCeilingLookup;
+}
+
+export interface ReviewOutcome {
+  review: AdmissionReviewResponse;
+  /** For metrics: our kind name, or the request's kind when it is not ours. */
+  kind: string;
+  operation: string;
+  verdict: ReviewVerdict;
+  /** The refused fields (paths and rule types, never values): safe to log. */
+  refused?: string[];
+  error?: Error;
+  request: AdmissionRequest;
+}
+
+export async function handleReview(webhook: WebhookKind, body: unknown, ctx: ReviewContext): Promise<ReviewOutcome> {
+  const request = parseAdmissionReview(body);
+  const kind = reviewedKind(request);
+  const base = { kind: kind ?? request.kind.kind, operation: request.operation, request };
+  if (!kind) return { ...base, review: reviewResponse(allow(request.uid)), verdict: 'ignored' };
+
+  const policy = ctx.policy();
+  try {
+    if (webhook === 'mutate') {
+      const patch = mutate(kind, request, { policy, nowNs: ctx.nowNs });
+      return { ...base, review: reviewResponse(allow(request.uid, patch)), verdict: patch.length > 0 ? 'patched' : 'allowed' };
+    }
+    const verdict = await validate(kind, request, {
+      policy,
+      nowMs: () => Number(ctx.nowNs() / 1_000_000n),
+      ...(ctx.poolMaxReplicas ? { poolMaxReplicas: ctx.poolMaxReplicas } : {}),
+    });
+    if ('unavailable' in verdict) {
+      return { ...base, review: reviewResponse(denyWithMessage(request.uid, 503, 'ServiceUnavailable', verdict.unavailable)), verdict: 'unavailable' };
+    }
+    if (verdict.errors.length === 0) return { ...base, review: reviewResponse(allow(request.uid)), verdict: 'allowed' };
+    return { ...base, review: reviewResponse(deny(request.uid, verdict.errors)), verdict: 'denied', refused: summarize(verdict.errors) };
+  } catch (err) {
+    // A bug must not become a 500 (the API server would show an opaque failure): refuse
+    // this one object with a message, and count it.
+    const message = `internal error in the admission webhook while reviewing this ${kind}: ${(err as Error).message}`;
+    return { ...base, review: reviewResponse(denyWithMessage(request.uid, 500, 'InternalError', message)), verdict: 'error', error: err as Error };
+  }
+}
+
+function summarize(errors: readonly FieldError[]): string[] {
+  return errors.map((e) => `${e.path}: ${e.type}`);
+}

@@ -1,0 +1,175 @@
+/**
+ * The HTTPS endpoints the API server calls: POST /mutate and POST /validate, each taking an
+ * AdmissionReview. Malformed requests get a 4xx with a Status naming the problem; a review
+ * never gets a 5xx (a bug is answered as a refusal, see handle-review.ts).
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+import type { Logger } from '@agent-sandbox/telemetry';
+import type { BindAddress } from '@agent-sandbox/runtime';
+import { MalformedReview } from '../review/admission-review.ts';
+import { handleReview, type ReviewContext, type WebhookKind } from '../review/handle-review.ts';
+import type { WebhookMetrics } from './metrics.ts';
+
+/** The API server sends at most about 3 MiB of object (twice on UPDATE); leave headroom. */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+const ROUTES: Record<string, WebhookKind> = { '/mutate': 'mutate', '/validate': 'validate' };
+
+export interface ReviewListenerOptions {
+  context: ReviewContext;
+  log: Logger;
+  metrics?: WebhookMetrics;
+  maxBodyBytes?: number;
+}
+
+class HttpProblem extends Error {
+  readonly code: number;
+  readonly reason: string;
+
+  constructor(code: number, reason: string, message: string) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, close = false): void {
+  if (res.headersSent) return void res.end();
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+  if (close) headers.connection = 'close';
+  res.writeHead(code, headers);
+  res.end(text);
+}
+
+function statusBody(code: number, reason: string, message: string) {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code, reason, message };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      return reject(new HttpProblem(413, 'RequestEntityTooLarge', `the body may be at most ${limit} bytes; got ${declared}`));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpProblem(413, 'RequestEntityTooLarge', `the body may be at most ${limit} bytes`));
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The request listener, separate from the server so tests and benchmarks can mount it. */
+export function reviewRequestListener(options: ReviewListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const { context, log, metrics } = options;
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/healthz' || path === '/readyz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    const webhook = ROUTES[path];
+    const refuse = (problem: HttpProblem) => {
+      metrics?.malformed.inc({ webhook: webhook ?? 'none', code: String(problem.code) });
+      log.debug({ path, code: problem.code, reason: problem.message }, 'refused a malformed request');
+      // A refused body may still be arriving: close rather than read the rest.
+      sendJson(res, problem.code, statusBody(problem.code, problem.reason, problem.message), problem.code === 413);
+    };
+    if (!webhook) return refuse(new HttpProblem(404, 'NotFound', `no webhook at ${path.slice(0, 100)}; use /mutate or /validate`));
+    if (req.method !== 'POST') return refuse(new HttpProblem(405, 'MethodNotAllowed', `use POST for ${path}; got ${req.method}`));
+    const type = req.headers['content-type'];
+    if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+      return refuse(new HttpProblem(415, 'UnsupportedMediaType', `the body must be application/json; got ${type.slice(0, 100)}`));
+    }
+
+    void (async () => {
+      let body: unknown;
+      try {
+        const raw = await readBody(req, limit);
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch (err) {
+          throw new HttpProblem(400, 'BadRequest', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
+        }
+        const outcome = await handleReview(webhook, body, context);
+        sendJson(res, 200, outcome.review);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const kind = outcome.verdict === 'ignored' ? 'other' : outcome.kind;
+        metrics?.reviews.inc({ webhook, kind, operation: outcome.operation, verdict: outcome.verdict });
+        metrics?.duration.observe({ webhook }, seconds);
+        const r = outcome.request;
+        const fields = {
+          webhook,
+          uid: r.uid,
+          kind,
+          namespace: r.namespace,
+          name: r.name,
+          operation: r.operation,
+          user: r.userInfo.username,
+          verdict: outcome.verdict,
+          ms: Math.round(seconds * 1e5) / 100,
+        };
+        if (outcome.verdict === 'error') log.error({ ...fields, err: outcome.error }, 'review failed');
+        else if (outcome.verdict === 'denied' || outcome.verdict === 'unavailable') log.info({ ...fields, refused: outcome.refused }, 'review refused');
+        else log.debug(fields, 'review answered');
+      } catch (err) {
+        if (err instanceof HttpProblem) return refuse(err);
+        if (err instanceof MalformedReview) return refuse(new HttpProblem(400, 'BadRequest', `not a valid AdmissionReview: ${err.message}`));
+        log.error({ err, path }, 'unexpected error handling a request');
+        refuse(new HttpProblem(400, 'BadRequest', 'the request could not be read'));
+      }
+    })();
+  };
+}
+
+export interface WebhookServerOptions extends ReviewListenerOptions {
+  certificate: SecureContextOptions;
+}
+
+/** The HTTPS server; its certificate can be replaced while it runs (new connections use it). */
+export class WebhookServer {
+  readonly #server: Server;
+
+  constructor(options: WebhookServerOptions) {
+    this.#server = createServer({ ...options.certificate, minVersion: 'TLSv1.2' }, reviewRequestListener(options));
+    this.#server.keepAliveTimeout = 60_000;
+    this.#server.requestTimeout = 30_000;
+    this.#server.on('tlsClientError', (err) => options.log.debug({ err: err.message }, 'TLS handshake failed'));
+  }
+
+  setCertificate(certificate: SecureContextOptions): void {
+    this.#server.setSecureContext({ ...certificate, minVersion: 'TLSv1.2' });
+  }
+
+  async listen(bind: BindAddress): Promise<AddressInfo> {
+    const server = this.#server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(bind.port, bind.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  /** Stops accepting connections, lets in-flight reviews finish, then closes idle ones. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    if (!server.listening) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+  }
+}

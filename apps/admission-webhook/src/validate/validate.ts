@@ -1,0 +1,67 @@
+/** The validating webhook: every rule for the kind, all problems reported at once. */
+import type { FieldError } from '@agent-sandbox/api';
+import type { Policy } from '../policy/policy.ts';
+import type { AdmissionRequest } from '../review/admission-review.ts';
+import type { ReviewedKind } from '../review/kinds.ts';
+import { recordAt } from '../util/json.ts';
+import { validateClaim } from './claim.ts';
+import { validatePodSpec } from './pod-spec.ts';
+import { validateReservedKeys } from './reserved-keys.ts';
+import { ceilingErrors, validateWarmPool } from './warm-pool.ts';
+
+/**
+ * A pool's spec.maxReplicas for a scale review: a number, undefined when unset, or
+ * 'not-found'. Throws when the pool cannot be read.
+ */
+export type PoolCeilingLookup = (namespace: string, name: string) => Promise<number | undefined | 'not-found'>;
+
+export interface ValidateContext {
+  policy: Policy;
+  nowMs: () => number;
+  /** Without it, a scale review is held to the cluster's ceiling only. */
+  poolMaxReplicas?: PoolCeilingLookup;
+}
+
+export type Verdict = { errors: FieldError[] } | { unavailable: string };
+
+export async function validate(kind: ReviewedKind, request: AdmissionRequest, ctx: ValidateContext): Promise<Verdict> {
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return { errors: [] };
+  const { policy } = ctx;
+  const object = request.object;
+  const errors = validateReservedKeys(kind, request, policy);
+  switch (kind) {
+    case 'Sandbox':
+    case 'SandboxTemplate':
+      errors.push(...validatePodSpec(recordAt(recordAt(recordAt(object, 'spec'), 'podTemplate'), 'spec'), 'spec.podTemplate.spec', policy));
+      break;
+    case 'SandboxClaim':
+      errors.push(...validateClaim(request, policy, ctx.nowMs()));
+      break;
+    case 'SandboxWarmPool':
+      errors.push(...validateWarmPool(object, request.operation === 'UPDATE' ? request.oldObject : undefined, policy));
+      break;
+    case 'Scale':
+      return validateScale(request, ctx);
+  }
+  return { errors };
+}
+
+async function validateScale(request: AdmissionRequest, ctx: ValidateContext): Promise<Verdict> {
+  const replicas = recordAt(request.object, 'spec')?.replicas;
+  const previous = request.oldObject ? { replicas: recordAt(request.oldObject, 'spec')?.replicas, maxReplicas: undefined } : undefined;
+  // The cluster's ceiling needs no lookup; only a pool's own, lower ceiling does.
+  const clusterErrors = ceilingErrors({ replicas, maxReplicas: undefined }, previous, ctx.policy, 'scale');
+  if (clusterErrors.length > 0 || !ctx.poolMaxReplicas || typeof replicas !== 'number' || replicas === 0) return { errors: clusterErrors };
+  let maxReplicas: number | undefined | 'not-found';
+  try {
+    maxReplicas = await ctx.poolMaxReplicas(request.namespace, request.name);
+  } catch (err) {
+    return {
+      unavailable: `could not read SandboxWarmPool ${request.namespace}/${request.name} to check its spec.maxReplicas (${(err as Error).message}); try again`,
+    };
+  }
+  if (maxReplicas === 'not-found' || maxReplicas === undefined) return { errors: [] };
+  return {
+    errors: ceilingErrors({ replicas, maxReplicas }, previous && { ...previous, maxReplicas }, ctx.policy, 'scale'),
+  };
+}
