@@ -164,6 +164,14 @@ describe('invalid objects are refused with the field path', () => {
       write,
     );
     expect(created.spec.podTemplate.spec.containers[0]).not.toHaveProperty('notAField');
+    await expectRejected(
+      suite.clients.sandboxes.create(
+        sandbox(ns, 'strict', { podTemplate: { spec: { containers: [{ name: 'm', image: 'x', notAField: true } as never] } } }),
+        { ...write, fieldValidation: 'Strict' },
+      ),
+      400,
+      'unknown field "spec.podTemplate.spec.containers[0].notAField"',
+    );
   });
 });
 

@@ -65,6 +65,8 @@ export interface WatchOptions {
 export interface WriteOptions {
   fieldManager: string;
   dryRun?: boolean;
+  /** What the server does with unknown or duplicate fields (server default: Warn, i.e. drop them). */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
 }
 
 export interface PatchOptions extends WriteOptions {
@@ -215,7 +217,7 @@ export class ResourceClient<T extends KubeObject> {
   create(obj: T, options: WriteOptions): Promise<T> {
     const namespace = requireNamespace(obj.metadata);
     return this.#call('create', () =>
-      this.#api.createNamespacedCustomObject({ ...this.#gvp, namespace, body: obj, fieldManager: options.fieldManager, dryRun: dryRun(options.dryRun) }),
+      this.#api.createNamespacedCustomObject({ ...this.#gvp, namespace, body: obj, fieldManager: options.fieldManager, fieldValidation: options.fieldValidation, dryRun: dryRun(options.dryRun) }),
     );
   }
 
@@ -240,7 +242,7 @@ export class ResourceClient<T extends KubeObject> {
   mergePatch(namespace: string, name: string, patch: DeepPartial<T> | Record<string, unknown>, options: PatchOptions): Promise<T> {
     return this.#call(`patch ${namespace}/${name}:`, () =>
       this.#api.patchNamespacedCustomObject(
-        { ...this.#gvp, namespace, name, body: withResourceVersion(patch, options.resourceVersion), fieldManager: options.fieldManager, dryRun: dryRun(options.dryRun) },
+        { ...this.#gvp, namespace, name, body: withResourceVersion(patch, options.resourceVersion), fieldManager: options.fieldManager, fieldValidation: options.fieldValidation, dryRun: dryRun(options.dryRun) },
         MERGE_PATCH,
       ),
     );
@@ -251,7 +253,7 @@ export class ResourceClient<T extends KubeObject> {
     const { name, namespace } = obj.metadata;
     return this.#call(`apply ${namespace}/${name}:`, () =>
       this.#api.patchNamespacedCustomObject(
-        { ...this.#gvp, namespace, name, body: this.#typed(obj), fieldManager: options.fieldManager, force: options.force, dryRun: dryRun(options.dryRun) },
+        { ...this.#gvp, namespace, name, body: this.#typed(obj), fieldManager: options.fieldManager, fieldValidation: options.fieldValidation, force: options.force, dryRun: dryRun(options.dryRun) },
         APPLY_PATCH,
       ),
     );
@@ -267,7 +269,7 @@ export class ResourceClient<T extends KubeObject> {
   mergePatchStatus(namespace: string, name: string, patch: DeepPartial<T> | Record<string, unknown>, options: PatchOptions): Promise<T> {
     return this.#call(`patch status of ${namespace}/${name}:`, () =>
       this.#api.patchNamespacedCustomObjectStatus(
-        { ...this.#gvp, namespace, name, body: withResourceVersion(patch, options.resourceVersion), fieldManager: options.fieldManager, dryRun: dryRun(options.dryRun) },
+        { ...this.#gvp, namespace, name, body: withResourceVersion(patch, options.resourceVersion), fieldManager: options.fieldManager, fieldValidation: options.fieldValidation, dryRun: dryRun(options.dryRun) },
         MERGE_PATCH,
       ),
     );
@@ -278,7 +280,7 @@ export class ResourceClient<T extends KubeObject> {
     const { name, namespace } = obj.metadata;
     return this.#call(`apply status of ${namespace}/${name}:`, () =>
       this.#api.patchNamespacedCustomObjectStatus(
-        { ...this.#gvp, namespace, name, body: this.#typed(obj), fieldManager: options.fieldManager, force: options.force, dryRun: dryRun(options.dryRun) },
+        { ...this.#gvp, namespace, name, body: this.#typed(obj), fieldManager: options.fieldManager, fieldValidation: options.fieldValidation, force: options.force, dryRun: dryRun(options.dryRun) },
         APPLY_PATCH,
       ),
     );
@@ -294,7 +296,7 @@ export class ResourceClient<T extends KubeObject> {
   patchScale(namespace: string, name: string, replicas: number, options: PatchOptions): Promise<Scale> {
     return this.#call(`scale ${namespace}/${name}:`, () =>
       this.#api.patchNamespacedCustomObjectScale(
-        { ...this.#gvp, namespace, name, body: withResourceVersion({ spec: { replicas } }, options.resourceVersion), fieldManager: options.fieldManager, dryRun: dryRun(options.dryRun) },
+        { ...this.#gvp, namespace, name, body: withResourceVersion({ spec: { replicas } }, options.resourceVersion), fieldManager: options.fieldManager, fieldValidation: options.fieldValidation, dryRun: dryRun(options.dryRun) },
         MERGE_PATCH,
       ),
     );
