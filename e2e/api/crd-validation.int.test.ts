@@ -127,6 +127,17 @@ describe('invalid objects are refused with the field path', () => {
     );
   });
 
+  it('[ext] replicas above the pool\'s own maxReplicas, also through the scale subresource', async () => {
+    await expectRejected(
+      suite.clients.warmPools.create(warmPool(ns, 'capped', { replicas: 5, maxReplicas: 3 }), write),
+      422,
+      'spec.replicas',
+      'replicas must not exceed maxReplicas',
+    );
+    await suite.clients.warmPools.create(warmPool(ns, 'capped', { replicas: 3, maxReplicas: 3 }), write);
+    await expectRejected(suite.clients.warmPools.patchScale(ns, 'capped', 4, write), 422, 'replicas must not exceed maxReplicas');
+  });
+
   it('a wrong type inside podTemplate.spec', async () => {
     const bad = sandbox(ns, 'bad-port', {
       podTemplate: { spec: { containers: [{ name: 'main', image: 'x', ports: [{ containerPort: 'abc' as unknown as number }] }] } },

@@ -54,6 +54,10 @@ describe('kubectl', () => {
     expect(pools[0]).toEqual(['NAME', 'READY', 'DESIRED', 'AGE']);
     expect(pools[1]!.slice(0, 1)).toEqual(['pool']);
     expect((await k('get', '-n', ns, 'sandboxclaim')).trim()).toBe('');
+    // All four kinds share the category agent-sandbox.
+    const everything = await k('get', '-n', ns, 'agent-sandbox', '-o', 'name');
+    expect(everything).toContain('sandbox.agents.x-k8s.io/shown');
+    expect(everything).toContain('sandboxwarmpool.extensions.agents.x-k8s.io/pool');
   });
 
   it('explains fields with their descriptions, ours and the embedded PodSpec\'s', async () => {

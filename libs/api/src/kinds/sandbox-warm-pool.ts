@@ -36,7 +36,13 @@ export const sandboxWarmPoolSpec = object(
     ),
     maxReplicas: integer('[ext] Hard ceiling on replicas, enforced by the admission webhook; unset: the cluster policy.', { minimum: 0 }),
   },
-  { required: ['sandboxTemplateRef'] },
+  {
+    required: ['sandboxTemplateRef'],
+    validations: [
+      // The cluster-wide ceiling is the webhook's; a pool's own ceiling holds for scale requests too.
+      { rule: '!has(self.maxReplicas) || self.replicas <= self.maxReplicas', message: 'replicas must not exceed maxReplicas', fieldPath: '.replicas' },
+    ],
+  },
 );
 
 export const sandboxWarmPoolStatus = object('The observed state of a SandboxWarmPool, written by the warmpool-orchestrator.', {

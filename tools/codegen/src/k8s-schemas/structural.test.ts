@@ -43,6 +43,12 @@ describe('structuralSchema', () => {
     expect(out.properties.at).toEqual({ description: 'time', type: 'string', format: 'date-time' });
   });
 
+  it('matches quantities as Kubernetes parses them', () => {
+    const quantity = new RegExp(QUANTITY_PATTERN);
+    for (const ok of ['1', '500m', '1Gi', '1.5Gi', '0.5', '.5', '+1', '-2', '1e3', '1E-3', '2k', '10M', '3Ei', '1.']) expect(quantity.test(ok), ok).toBe(true);
+    for (const bad of ['lots', '1 Gi', 'Gi', '1GiB', '1.2.3', '', '1e', '--1', '1ki']) expect(quantity.test(bad), bad).toBe(false);
+  });
+
   it('keeps the defaults of list-map keys that are not required, and drops strategic-merge markers', () => {
     const defs: Record<string, OpenApiSchema> = {
       T: {
