@@ -18,8 +18,9 @@ export interface MutateContext {
 }
 
 export function mutate(kind: ReviewedKind, request: AdmissionRequest, ctx: MutateContext): JsonPatchOp[] {
-  const object = request.object;
-  if (!object || (request.operation !== 'CREATE' && request.operation !== 'UPDATE')) return [];
+  if (!request.object || (request.operation !== 'CREATE' && request.operation !== 'UPDATE')) return [];
+  // Defaulting writes into the object as it goes (see setDefault); the request stays as sent.
+  const object = structuredClone(request.object);
   const ops: JsonPatchOp[] = [];
   switch (kind) {
     case 'Sandbox':

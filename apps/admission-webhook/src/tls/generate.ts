@@ -31,17 +31,21 @@ async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
   return x509.PemConverter.encode(der.buffer as ArrayBuffer, 'PRIVATE KEY');
 }
 
-/** A fresh CA and a leaf for `names` (DNS names and IP addresses), valid for `validDays`. */
-export async function generateServingCertificate(names: readonly string[], validDays = 365): Promise<ServingCertificate> {
+export interface CertificateAuthority {
+  caPem: string;
+  /** A serving certificate for `names` (DNS names and IP addresses) signed by this CA. */
+  issue(names: readonly string[], validDays?: number): Promise<ServingCertificate>;
+}
+
+/** A fresh ECDSA P-256 CA, valid for `validDays`. */
+export async function createCertificateAuthority(validDays = 365): Promise<CertificateAuthority> {
   const now = Date.now();
-  const notBefore = new Date(now - 60_000);
-  const notAfter = new Date(now + validDays * DAY_MS);
   const caKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
     name: 'CN=agent-sandbox-admission-webhook-ca',
-    notBefore,
-    notAfter,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + validDays * DAY_MS),
     signingAlgorithm: ALG,
     keys: caKeys,
     extensions: [
@@ -50,25 +54,34 @@ export async function generateServingCertificate(names: readonly string[], valid
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
+  const caPem = ca.toString('pem');
 
-  const leafKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const altNames: x509.JsonGeneralName[] = names.map((value) => ({ type: isIP(value) ? ('ip' as const) : ('dns' as const), value }));
-  const leaf = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    subject: `CN=${names.find((n) => !isIP(n)) ?? 'admission-webhook'}`,
-    issuer: ca.subject,
-    notBefore,
-    notAfter,
-    signingAlgorithm: ALG,
-    publicKey: leafKeys.publicKey,
-    signingKey: caKeys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      await x509.AuthorityKeyIdentifierExtension.create(ca),
-      new x509.SubjectAlternativeNameExtension(altNames),
-    ],
-  });
-  return { caPem: ca.toString('pem'), certPem: leaf.toString('pem'), keyPem: await pkcs8Pem(leafKeys.privateKey) };
+  const issue = async (names: readonly string[], leafDays = validDays): Promise<ServingCertificate> => {
+    const leafKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const altNames: x509.JsonGeneralName[] = names.map((value) => ({ type: isIP(value) ? ('ip' as const) : ('dns' as const), value }));
+    const leaf = await x509.X509CertificateGenerator.create({
+      serialNumber: serialNumber(),
+      subject: `CN=${names.find((n) => !isIP(n)) ?? 'admission-webhook'}`,
+      issuer: ca.subject,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + leafDays * DAY_MS),
+      signingAlgorithm: ALG,
+      publicKey: leafKeys.publicKey,
+      signingKey: caKeys.privateKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        await x509.AuthorityKeyIdentifierExtension.create(ca),
+        new x509.SubjectAlternativeNameExtension(altNames),
+      ],
+    });
+    return { caPem, certPem: leaf.toString('pem'), keyPem: await pkcs8Pem(leafKeys.privateKey) };
+  };
+  return { caPem, issue };
+}
+
+/** A fresh CA and a leaf for `names`, valid for `validDays`. */
+export async function generateServingCertificate(names: readonly string[], validDays = 365): Promise<ServingCertificate> {
+  return (await createCertificateAuthority(validDays)).issue(names);
 }
