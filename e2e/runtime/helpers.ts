@@ -65,3 +65,4 @@ export const configMap = (namespace: string, name: string, data: Record<string, 
 export async function listConfigMaps(client: KubeClient, namespace: string): Promise<ConfigMap[]> {
   return (await client.list<ConfigMap>(Kinds.ConfigMap, { namespace })).items;
 }
+

@@ -153,6 +153,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (needList) {
           await this.#list();
           needList = false;
+          if (this.#paused) continue;
         }
         if (this.#resumeFrom !== undefined) {
           this.#resourceVersion = this.#resumeFrom;

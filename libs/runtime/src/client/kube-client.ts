@@ -126,6 +126,10 @@ export class KubeClient {
       }
       throw ApiError.fromStatus(status, body);
     }
+    // Aborting the request does not end a response already streaming: destroy it ourselves.
+    const onAbort = () => res.destroy(new ApiError(0, 'Aborted', `watch ${path}: aborted`));
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     let pending = '';
     try {
       for await (const chunk of res) {
@@ -141,6 +145,8 @@ export class KubeClient {
     } catch (err) {
       if (err instanceof ApiError) throw err;
       throw new ApiError(0, (err as NodeJS.ErrnoException).code ?? 'StreamError', `watch ${path}: ${(err as Error).message}`);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 
