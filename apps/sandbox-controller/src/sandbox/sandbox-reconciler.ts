@@ -1,0 +1,252 @@
+import { nameHash, SANDBOX_NAME_HASH_LABEL } from '@agent-sandbox/api';
+import {
+  CONTROLLER_UID_INDEX,
+  controllerOf,
+  isAlreadyExists,
+  isNotFound,
+  Kinds,
+  type KubeObject,
+  type Manager,
+  type Reconciler,
+  type ReconcileContext,
+  type ResourceKind,
+} from '@agent-sandbox/runtime';
+import { SandboxKind, type PodObject, type PvcObject, type SandboxObject, type ServiceObject } from '../kinds.ts';
+import type { SandboxMetrics } from '../metrics/sandbox-metrics.ts';
+import { desiredPod, desiredPvc, desiredService, podNameOf, sandboxRef, serviceUpToDate } from './desired-objects.ts';
+import { foreignReason, standingOf, withController } from './ownership.ts';
+import { desiredPodMetadata, podMetadataPatch } from './pod-metadata.ts';
+import { computeStatus, firstReady, isExpired, isSuspended, statusChanged, type Observation } from './sandbox-status.ts';
+
+export interface SandboxReconcilerOptions {
+  clusterDomain: string;
+  metrics?: SandboxMetrics;
+  now?: () => Date;
+}
+
+/** A problem only a change elsewhere can fix (a foreign object in the way): look again later. */
+const BLOCKED_RETRY_MS = 30_000;
+
+/**
+ * Sandbox → its PVCs, Service and Pod, then its status. Reads the world from the caches, moves
+ * it one step, and writes the status only when it says something new.
+ */
+export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOptions): Reconciler {
+  const sandboxes = manager.informer<SandboxObject>(SandboxKind).store;
+  const pods = manager.informer<PodObject>(Kinds.Pod).store;
+  const services = manager.informer<ServiceObject>(Kinds.Service).store;
+  const pvcs = manager.informer<PvcObject>(Kinds.PersistentVolumeClaim).store;
+  const { client, writer, events } = manager;
+  const now = options.now ?? (() => new Date());
+
+  return async (req, ctx) => {
+    const cached = sandboxes.get(req.key);
+    if (!cached || cached.metadata.deletionTimestamp) return; // the garbage collector takes the rest
+    const sandbox: SandboxObject = { ...cached, apiVersion: 'agents.x-k8s.io/v1beta1', kind: 'Sandbox' };
+    const namespace = sandbox.metadata.namespace!;
+    const hash = nameHash(sandbox.metadata.name!);
+    const owner = { uid: sandbox.metadata.uid!, nameHash: hash };
+    const signal = ctx.signal;
+    const obs: Observation = { sandbox, hash, clusterDomain: options.clusterDomain, multiplePods: false, serviceRequired: sandbox.spec.service === true };
+
+    const controlled = pods.byIndex(CONTROLLER_UID_INDEX, owner.uid);
+    if (controlled.length > 1) {
+      obs.multiplePods = true;
+      events.event(sandbox, 'Warning', 'MultiplePods', `${controlled.length} Pods are controlled by this Sandbox (${controlled.map((p) => p.metadata.name).sort().join(', ')}); nothing is created or deleted`);
+      obs.service = ownedOrUndefined(services.get(`${namespace}/${sandbox.metadata.name}`), owner.uid);
+      await writeStatus(obs, ctx);
+      return;
+    }
+
+    const blocked: string[] = [];
+    try {
+      if (!isExpired(sandbox)) blocked.push(...(await ensurePvcs(sandbox, hash, signal)));
+      obs.service = await reconcileService(sandbox, hash, blocked, signal);
+      const outcome = await reconcilePod(sandbox, hash, controlled[0], blocked, ctx);
+      if (outcome === 'wait') return { requeueAfterMs: 500 };
+      obs.pod = outcome.pod;
+      obs.foreignPod = outcome.foreign;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      obs.error = (err as Error).message;
+      await writeStatus(obs, ctx).catch(() => undefined);
+      throw err;
+    }
+    if (blocked.length > 0) obs.error = blocked.join('; ');
+    await writeStatus(obs, ctx);
+    return blocked.length > 0 ? { requeueAfterMs: BLOCKED_RETRY_MS } : undefined;
+  };
+
+  function ownedOrUndefined<T extends KubeObject>(obj: T | undefined, uid: string): T | undefined {
+    return obj && controllerOf(obj)?.uid === uid ? obj : undefined;
+  }
+
+  async function writeStatus(obs: Observation, ctx: ReconcileContext): Promise<void> {
+    const at = now();
+    const status = computeStatus(obs, at);
+    if (!statusChanged(obs.sandbox, status)) return;
+    const { name, namespace } = obs.sandbox.metadata;
+    await writer.applyStatus(SandboxKind, { metadata: { name, namespace }, status }, { signal: ctx.signal });
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    const before = obs.sandbox.status?.conditions?.find((c) => c.type === 'Ready');
+    if (ready && (ready.status !== before?.status || ready.reason !== before?.reason)) {
+      ctx.log.info({ ready: ready.status, reason: ready.reason }, 'sandbox readiness changed');
+      if (ready.status === 'True') events.event(obs.sandbox, 'Normal', 'SandboxReady', ready.message);
+      else if (ready.reason === 'ReconcilerError') events.event(obs.sandbox, 'Warning', 'ReconcilerError', ready.message);
+    }
+    if (firstReady(obs.sandbox, status)) options.metrics?.observeFirstReady(obs.sandbox, at);
+  }
+
+  /** One PVC per volume claim template: created, adopted, or (foreign) reported. */
+  async function ensurePvcs(sandbox: SandboxObject, hash: string, signal: AbortSignal): Promise<string[]> {
+    const blocked: string[] = [];
+    for (const template of sandbox.spec.volumeClaimTemplates ?? []) {
+      const want = desiredPvc(sandbox, template, hash);
+      const existing = pvcs.get(`${sandbox.metadata.namespace}/${want.metadata.name}`);
+      if (!existing) {
+        try {
+          await client.create(Kinds.PersistentVolumeClaim, want, { fieldManager: writer.fieldManager, signal });
+          events.event(sandbox, 'Normal', 'PersistentVolumeClaimCreated', `Created PersistentVolumeClaim ${want.metadata.name}`);
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err; // made already: the cache has not caught up
+        }
+        continue;
+      }
+      const standing = standingOf(existing, { uid: sandbox.metadata.uid!, nameHash: hash });
+      if (standing === 'adoptable') await adopt(Kinds.PersistentVolumeClaim, existing, sandbox, hash, {}, signal);
+      else if (standing === 'foreign') blocked.push(foreignReason('PersistentVolumeClaim', existing));
+    }
+    return blocked;
+  }
+
+  /** The headless Service: kept with `service: true`, deleted with `false`, observed when unset. */
+  async function reconcileService(sandbox: SandboxObject, hash: string, blocked: string[], signal: AbortSignal): Promise<ServiceObject | undefined> {
+    const existing = services.get(`${sandbox.metadata.namespace}/${sandbox.metadata.name}`);
+    const standing = existing ? standingOf(existing, { uid: sandbox.metadata.uid!, nameHash: hash }) : undefined;
+    const want = sandbox.spec.service;
+    if (want === false) {
+      if (existing && standing === 'owned') {
+        await deleteOwned(Kinds.Service, existing, signal);
+        events.event(sandbox, 'Normal', 'ServiceDeleted', `Deleted Service ${existing.metadata.name}`);
+      }
+      return undefined;
+    }
+    if (want !== true || isExpired(sandbox)) return standing === 'owned' ? existing : undefined;
+    const desired = desiredService(sandbox, hash);
+    if (!existing) {
+      try {
+        const created = await client.create<ServiceObject>(Kinds.Service, desired, { fieldManager: writer.fieldManager, signal });
+        events.event(sandbox, 'Normal', 'ServiceCreated', `Created Service ${desired.metadata.name}`);
+        return created;
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        return undefined;
+      }
+    }
+    if (standing === 'foreign') {
+      blocked.push(foreignReason('Service', existing));
+      return undefined;
+    }
+    const spec = { selector: desired.spec!.selector, ports: desired.spec!.ports };
+    if (standing === 'adoptable') return adopt(Kinds.Service, existing, sandbox, hash, { spec }, signal);
+    if (serviceUpToDate(existing, desired)) return existing;
+    return client.patch<ServiceObject>(Kinds.Service, ref(existing), { metadata: { labels: desired.metadata.labels }, spec }, { type: 'merge', fieldManager: writer.fieldManager, signal });
+  }
+
+  /**
+   * The Pod: deleted when suspended, left alone when expired, otherwise created, adopted, or
+   * given the template's current labels and annotations (its spec is never changed).
+   */
+  async function reconcilePod(
+    sandbox: SandboxObject,
+    hash: string,
+    controlled: PodObject | undefined,
+    blocked: string[],
+    ctx: ReconcileContext,
+  ): Promise<{ pod?: PodObject; foreign?: boolean } | 'wait'> {
+    const { signal } = ctx;
+    const podName = podNameOf(sandbox);
+    const metadata = desiredPodMetadata(sandbox, hash);
+    const suspended = isSuspended(sandbox);
+    const expired = isExpired(sandbox);
+    let pod = controlled;
+    if (!pod) {
+      const named = pods.get(`${sandbox.metadata.namespace}/${podName}`);
+      if (named) {
+        const standing = standingOf(named, { uid: sandbox.metadata.uid!, nameHash: hash });
+        if (standing !== 'adoptable' || suspended || expired) {
+          if (!suspended && !expired) blocked.push(foreignReason('Pod', named));
+          return { foreign: true };
+        }
+        pod = await adopt(Kinds.Pod, named, sandbox, hash, { metadata }, signal);
+      }
+    }
+    if (suspended) {
+      if (pod && !pod.metadata.deletionTimestamp) {
+        const gone = await deleteOwned(Kinds.Pod, pod, signal);
+        events.event(sandbox, 'Normal', 'PodDeleted', `Suspended: deleted Pod ${pod.metadata.name}`);
+        return gone ? {} : { pod: { ...pod, metadata: { ...pod.metadata, deletionTimestamp: now().toISOString() } } };
+      }
+      return { pod };
+    }
+    if (pod) {
+      if (pod.metadata.deletionTimestamp || expired) return { pod };
+      const patch = podMetadataPatch(pod, metadata);
+      if (!patch) return { pod };
+      const patched = await client.patch<PodObject>(Kinds.Pod, ref(pod), { metadata: patch }, { type: 'merge', fieldManager: writer.fieldManager, signal });
+      return { pod: patched };
+    }
+    if (expired || blocked.length > 0) return {};
+    try {
+      const created = await client.create<PodObject>(Kinds.Pod, desiredPod(sandbox, metadata), { fieldManager: writer.fieldManager, signal });
+      events.event(sandbox, 'Normal', 'PodCreated', `Created Pod ${podName}`);
+      ctx.log.info({ pod: podName }, 'created pod');
+      return { pod: created };
+    } catch (err) {
+      if (isAlreadyExists(err)) return 'wait'; // the cache has not seen it yet; its add event will come
+      throw err;
+    }
+  }
+
+  /**
+   * Takes an unowned object over: the sandbox becomes its controller and it gets the name-hash
+   * label, in one write locked on the resourceVersion read (whoever wrote in between wins).
+   */
+  async function adopt<T extends KubeObject>(
+    kind: ResourceKind,
+    obj: T,
+    sandbox: SandboxObject,
+    hash: string,
+    extra: { metadata?: { labels: Record<string, string>; annotations: Record<string, string> }; spec?: unknown },
+    signal: AbortSignal,
+  ): Promise<T> {
+    const labelPatch = extra.metadata ? podMetadataPatch(obj, extra.metadata) : undefined;
+    const patch = {
+      metadata: {
+        resourceVersion: obj.metadata.resourceVersion,
+        ownerReferences: withController(obj, sandboxRef(sandbox)),
+        labels: { ...labelPatch?.labels, [SANDBOX_NAME_HASH_LABEL]: hash },
+        ...(labelPatch?.annotations ? { annotations: labelPatch.annotations } : {}),
+      },
+      ...(extra.spec ? { spec: extra.spec } : {}),
+    };
+    const adopted = await client.patch<T>(kind, ref(obj), patch, { type: 'merge', fieldManager: writer.fieldManager, signal });
+    events.event(sandbox, 'Normal', `Adopted${kind.kind}`, `Adopted ${kind.kind} ${obj.metadata.name}`);
+    return adopted;
+  }
+
+  /** Deletes an owned object if it is still the one read (uid precondition); true when already gone. */
+  async function deleteOwned(kind: ResourceKind, obj: KubeObject, signal: AbortSignal): Promise<boolean> {
+    try {
+      await client.delete(kind, ref(obj), { preconditions: { uid: obj.metadata.uid }, signal });
+      return false;
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      throw err;
+    }
+  }
+}
+
+function ref(obj: KubeObject): { namespace?: string; name: string } {
+  return { namespace: obj.metadata.namespace, name: obj.metadata.name! };
+}
