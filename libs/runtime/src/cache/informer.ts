@@ -5,7 +5,7 @@ import type { KubeClient } from '../client/kube-client.ts';
 import { objectKey, type KubeObject, type ObjectList } from '../client/objects.ts';
 import { jitter, sleep } from '../time/clock.ts';
 import { Store } from './store.ts';
-import { trimObject, type Transform } from './trim.ts';
+import { admitObject, type Transform } from './trim.ts';
 
 export interface EventHandlers<T extends KubeObject = KubeObject> {
   add?(obj: T): void;
@@ -289,8 +289,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   #admit(obj: T, listKind?: string): T {
     if (!obj.kind && listKind) obj.kind = listKind.replace(/List$/, '');
-    if (this.#options.trim ?? true) trimObject(obj);
-    return this.#options.transform ? this.#options.transform(obj) : obj;
+    return admitObject(obj, this.#options);
   }
 
   #emit(type: 'add' | 'update' | 'delete', obj: T, old?: T, finalStateUnknown = false): void {

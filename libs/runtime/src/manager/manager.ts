@@ -53,7 +53,7 @@ export class Manager implements ControllerHost {
   readonly #options: ManagerOptions;
   readonly #informers = new Map<string, Informer>();
   readonly #transforms = new Map<string, Transform>();
-  readonly #controllers: Array<{ controller: Controller; kind: ResourceKind }> = [];
+  readonly #controllers: Array<{ controller: Controller; kind: ResourceKind; initialKeys?: () => Iterable<string> }> = [];
   readonly #tracer: Tracer;
   #elector: LeaderElector | undefined;
   #started = false;
@@ -102,17 +102,23 @@ export class Manager implements ControllerHost {
     return new ControllerBuilder(this, name);
   }
 
-  register(spec: { name: string; kind: ResourceKind; reconcile: Reconciler; concurrency?: number }): Controller {
+  /**
+   * Registers a controller for `kind`. On every start (and leadership gained) its queue is filled
+   * with the cache's keys, or with `initialKeys()` when given (a program that must replay in a
+   * particular order, such as deadlines earliest first).
+   */
+  register(spec: { name: string; kind: ResourceKind; reconcile: Reconciler; concurrency?: number; initialKeys?: () => Iterable<string> }): Controller {
     if (this.#controllers.some((c) => c.controller.name === spec.name)) throw new Error(`controller ${spec.name} is registered twice`);
     const store = this.informer(spec.kind).store;
+    const { initialKeys, ...options } = spec;
     const controller = new Controller({
-      ...spec,
+      ...options,
       log: this.log,
       tracer: this.#tracer,
       metrics: this.metrics,
       lookup: (key) => store.get(key),
     });
-    this.#controllers.push({ controller, kind: spec.kind });
+    this.#controllers.push({ controller, kind: spec.kind, initialKeys });
     return controller;
   }
 
@@ -162,7 +168,7 @@ export class Manager implements ControllerHost {
   }
 
   #startControllers(): void {
-    for (const { controller, kind } of this.#controllers) controller.start(this.informer(kind).store.keys());
+    for (const { controller, kind, initialKeys } of this.#controllers) controller.start(initialKeys ? initialKeys() : this.informer(kind).store.keys());
   }
 
   /**
