@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemorySpanExporter, setupTracing, TRACE_CONTEXT_ANNOTATION } from '@agent-sandbox/telemetry';
 import { Kinds, sleep, type Manager } from '@agent-sandbox/runtime';
 import { createTestNamespace, type TestNamespace } from '@agent-sandbox/controlplane/testing';
-import { configMap, listConfigMaps, memoryLogger, pool, testClient, testManager, waitUntil, type ConfigMap } from './helpers.ts';
+import { acquireClusterLock, configMap, listConfigMaps, memoryLogger, pool, testClient, testManager, waitUntil, type ConfigMap } from './helpers.ts';
 
 // One in-memory exporter for the file: the OpenTelemetry globals are installed once per process.
 const spans = new InMemorySpanExporter();
@@ -11,12 +11,18 @@ setupTracing({ serviceName: 'runtime-test', exporter: spans });
 describe('controller against a real API server', () => {
   let ns: TestNamespace;
   const managers: Manager[] = [];
+  let unlock: () => Promise<void> = async () => {};
   beforeAll(async () => {
+    unlock = await acquireClusterLock();
     ns = await createTestNamespace('rt-ctl');
   });
   afterAll(async () => {
-    await Promise.all(managers.map((m) => m.stop()));
-    await ns.remove();
+    try {
+      await Promise.all(managers.map((m) => m.stop()));
+      await ns.remove();
+    } finally {
+      await unlock();
+    }
   });
 
   it('reconciles each of 1,000 ConfigMaps created while it runs, to the final state', async () => {

@@ -1,4 +1,7 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
+import { inject } from 'vitest';
 import { createLogger, createMetricsRegistry, type Logger } from '@agent-sandbox/telemetry';
 import { KubeClient, Kinds, Manager, type InformerTuning, type KubeObject } from '@agent-sandbox/runtime';
 import { testKubeConfig } from '@agent-sandbox/controlplane/testing';
@@ -66,3 +69,34 @@ export async function listConfigMaps(client: KubeClient, namespace: string): Pro
   return (await client.list<ConfigMap>(Kinds.ConfigMap, { namespace })).items;
 }
 
+
+/**
+ * A lock shared by the runtime's integration files: one of them restarts kube-apiserver, which
+ * the others (timing hand-overs, creating 1,000 objects) must not run across. Files of a run
+ * execute in parallel workers, so the lock is a directory created atomically next to the
+ * kubeconfig of the run; a lock left by a dead process is taken over.
+ */
+export async function acquireClusterLock(name = 'runtime-apiserver-faults'): Promise<() => Promise<void>> {
+  const dir = join(dirname(inject('kubeconfig')), `.${name}.lock`);
+  for (;;) {
+    try {
+      await mkdir(dir);
+      await writeFile(join(dir, 'pid'), String(process.pid));
+      return () => rm(dir, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => '0'));
+      if (owner && !alive(owner)) await rm(dir, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kinds } from '@agent-sandbox/runtime';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 import { inject } from 'vitest';
-import { configMap, pool, testClient, waitUntil } from './helpers.ts';
+import { acquireClusterLock, configMap, pool, testClient, waitUntil } from './helpers.ts';
 
 const NODE = fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url));
 const PROGRAM = fileURLToPath(new URL('./testdata/leader-program.ts', import.meta.url));
@@ -60,13 +60,19 @@ const reconciledKeys = (r: Replica) => new Set(r.lines.filter((l) => l.msg === '
 describe('leader election between replicas (child processes)', () => {
   let ns: TestNamespace;
   const replicas: Replica[] = [];
+  let unlock: () => Promise<void> = async () => {};
   beforeAll(async () => {
+    unlock = await acquireClusterLock();
     testKubeConfig();
     ns = await createTestNamespace('rt-lease');
   });
   afterAll(async () => {
-    for (const r of replicas) if (r.child.exitCode === null) r.child.kill('SIGKILL');
-    await ns.remove();
+    try {
+      for (const r of replicas) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+      await ns.remove();
+    } finally {
+      await unlock();
+    }
   });
 
   it('lets exactly one replica reconcile, hands over in < 2 s on SIGTERM and within the lease duration on SIGKILL', async () => {

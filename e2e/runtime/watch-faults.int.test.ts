@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectionPath, Informer, isGone, Kinds, objectKey, type KubeClient } from '@agent-sandbox/runtime';
 import { createTestNamespace, localControlPlane, type TestNamespace } from '@agent-sandbox/controlplane/testing';
-import { configMap, listConfigMaps, memoryLogger, pool, testClient, waitUntil, type ConfigMap } from './helpers.ts';
+import { acquireClusterLock, configMap, listConfigMaps, memoryLogger, pool, testClient, waitUntil, type ConfigMap } from './helpers.ts';
 
 interface Seen {
   adds: Set<string>;
@@ -57,11 +57,17 @@ const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =>
 describe('watch faults against a real API server', () => {
   let ns: TestNamespace;
   const client = testClient();
+  let unlock: () => Promise<void> = async () => {};
   beforeAll(async () => {
+    unlock = await acquireClusterLock();
     ns = await createTestNamespace('rt-watch');
   });
   afterAll(async () => {
-    await ns.remove();
+    try {
+      await ns.remove();
+    } finally {
+      await unlock();
+    }
   });
 
   it('relists on 410 Gone and delivers what changed meanwhile as adds, updates and deletes', async (ctx) => {
