@@ -1,0 +1,53 @@
+/**
+ * What a Sandbox made from a template looks like, and the hash that says which version of the
+ * template a Sandbox was made from. The claim-controller keeps an identical copy of this file
+ * (apps may not share code except through libs); both have the same golden test, so the two
+ * hashes cannot drift apart unnoticed.
+ */
+import { fnv1a32, SANDBOX_TEMPLATE_DEFAULTS, type SandboxSpec, type SandboxTemplate } from '@agent-sandbox/api';
+
+/** Public resolvers for sandboxes under the secure default NetworkPolicy (cluster DNS is blocked there). */
+export const PUBLIC_NAMESERVERS = ['8.8.8.8', '1.1.1.1'] as const;
+
+type TemplateLike = Pick<SandboxTemplate, 'spec'>;
+
+/** Whether the template runs under the secure default NetworkPolicy (managed, no rules of its own). */
+export function usesSecureDefaultPolicy(template: TemplateLike): boolean {
+  const management = template.spec.networkPolicyManagement ?? SANDBOX_TEMPLATE_DEFAULTS.networkPolicyManagement;
+  return management === 'Managed' && template.spec.networkPolicy === undefined;
+}
+
+/**
+ * The blueprint a Sandbox gets from a template: pod template, volume claim templates and
+ * service, with the secure defaults of API.md: no service-account token unless the template
+ * asks for one, and public DNS under the secure default policy when no dnsPolicy is set.
+ */
+export function sandboxBlueprint(template: TemplateLike): Pick<SandboxSpec, 'podTemplate' | 'volumeClaimTemplates' | 'service'> {
+  const spec = structuredClone(template.spec.podTemplate.spec);
+  if (spec.automountServiceAccountToken === undefined) spec.automountServiceAccountToken = false;
+  if (spec.dnsPolicy === undefined && usesSecureDefaultPolicy(template)) {
+    spec.dnsPolicy = 'None';
+    spec.dnsConfig = { ...spec.dnsConfig, nameservers: spec.dnsConfig?.nameservers?.length ? spec.dnsConfig.nameservers : [...PUBLIC_NAMESERVERS] };
+  }
+  const metadata = template.spec.podTemplate.metadata;
+  return {
+    podTemplate: { ...(metadata ? { metadata: structuredClone(metadata) } : {}), spec },
+    ...(template.spec.volumeClaimTemplates ? { volumeClaimTemplates: structuredClone(template.spec.volumeClaimTemplates) } : {}),
+    ...(template.spec.service !== undefined ? { service: template.spec.service } : {}),
+  };
+}
+
+/** JSON with object keys sorted, so equal values hash equally whatever order they were written in. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** `agents.x-k8s.io/sandbox-template-hash`: FNV-1a of the blueprint a Sandbox gets from the template. */
+export function templateHash(template: TemplateLike): string {
+  return fnv1a32(stableJson(sandboxBlueprint(template)));
+}

@@ -1,0 +1,144 @@
+/** Reading pool members off the cache: the plan's view of a Sandbox, and the pool's status. */
+import {
+  ConditionType,
+  LAUNCH_TYPE_LABEL,
+  nameHash,
+  SAFE_TO_EVICT_ANNOTATION,
+  TEMPLATE_HASH_LABEL,
+  TEMPLATE_REF_ANNOTATION,
+  TEMPLATE_REF_HASH_LABEL,
+  WARM_POOL_SANDBOX_LABEL,
+  WarmPoolReason,
+  type SandboxWarmPoolStatus,
+} from '@agent-sandbox/api';
+import { findCondition, setCondition, type Condition, type KubeObject, type OwnerReference } from '@agent-sandbox/runtime';
+import { sandboxBlueprint } from '../blueprint/template-blueprint.ts';
+import type { PoolObject, SandboxObject, TemplateObject } from '../kinds.ts';
+import type { Member, Plan } from './plan.ts';
+
+export function conditionsOf(obj: { status?: { conditions?: unknown } }): Condition[] | undefined {
+  return obj.status?.conditions as Condition[] | undefined;
+}
+
+export function isReady(sandbox: SandboxObject): boolean {
+  return findCondition(conditionsOf(sandbox), ConditionType.Ready)?.status === 'True';
+}
+
+/** The sandbox-controller mirrors the Pod's PodScheduled: False / Unschedulable means no node fits. */
+export function isUnschedulable(sandbox: SandboxObject): boolean {
+  const c = findCondition(conditionsOf(sandbox), ConditionType.PodScheduled);
+  return c?.status === 'False' && c.reason === 'Unschedulable';
+}
+
+export function memberView(sandbox: SandboxObject, currentHash: string | undefined): Member {
+  return {
+    name: sandbox.metadata.name!,
+    ready: isReady(sandbox),
+    // Without a template there is no current version: nothing is called stale.
+    updated: currentHash === undefined || sandbox.metadata.labels?.[TEMPLATE_HASH_LABEL] === currentHash,
+    createdAtMs: Date.parse(String(sandbox.metadata.creationTimestamp ?? '')) || 0,
+    unschedulable: isUnschedulable(sandbox),
+  };
+}
+
+export function poolSelector(poolName: string): string {
+  return `${WARM_POOL_SANDBOX_LABEL}=${nameHash(poolName)}`;
+}
+
+/** A new member: `<pool>-xxxxx`, controlled by the pool, labelled for the pool and the template version. */
+export function memberSandbox(pool: PoolObject, template: TemplateObject, hash: string, owner: OwnerReference): KubeObject {
+  const blueprint = sandboxBlueprint(template);
+  const templateName = template.metadata.name!;
+  return {
+    apiVersion: 'agents.x-k8s.io/v1beta1',
+    kind: 'Sandbox',
+    metadata: {
+      generateName: `${pool.metadata.name}-`,
+      namespace: pool.metadata.namespace,
+      labels: {
+        [WARM_POOL_SANDBOX_LABEL]: nameHash(pool.metadata.name!),
+        [TEMPLATE_REF_HASH_LABEL]: nameHash(templateName),
+        [TEMPLATE_HASH_LABEL]: hash,
+        [LAUNCH_TYPE_LABEL]: 'warm',
+      },
+      annotations: { [TEMPLATE_REF_ANNOTATION]: templateName },
+      ownerReferences: [owner],
+    },
+    spec: {
+      ...blueprint,
+      podTemplate: {
+        metadata: {
+          ...(blueprint.podTemplate.metadata?.labels ? { labels: blueprint.podTemplate.metadata.labels } : {}),
+          annotations: { ...blueprint.podTemplate.metadata?.annotations, [SAFE_TO_EVICT_ANNOTATION]: 'true' },
+        },
+        spec: blueprint.podTemplate.spec,
+      },
+    },
+  };
+}
+
+export interface StatusInput {
+  pool: PoolObject;
+  members: readonly Member[];
+  plan: Plan;
+  templateFound: boolean;
+  now?: Date;
+}
+
+/** The pool's status: counts, selector, and the [ext] Available and Progressing conditions. */
+export function poolStatus({ pool, members, plan, templateFound, now = new Date() }: StatusInput): SandboxWarmPoolStatus {
+  const replicas = pool.spec.replicas ?? 1;
+  const ready = members.filter((m) => m.ready).length;
+  const updated = members.filter((m) => m.updated).length;
+  const generation = pool.metadata.generation;
+  const gen = generation === undefined ? {} : { observedGeneration: generation };
+  let conditions = conditionsOf(pool) ?? [];
+  conditions = setCondition(
+    conditions,
+    ready >= replicas
+      ? { type: ConditionType.Available, status: 'True', reason: WarmPoolReason.MinimumReplicasAvailable, message: `${ready} of ${replicas} members are Ready`, ...gen }
+      : { type: ConditionType.Available, status: 'False', reason: WarmPoolReason.MinimumReplicasUnavailable, message: `${ready} of ${replicas} members are Ready`, ...gen },
+    now,
+  );
+  const onReplenish = (pool.spec.updateStrategy?.type ?? 'OnReplenish') === 'OnReplenish';
+  let progressing: Omit<Condition, 'lastTransitionTime'>;
+  if (!templateFound) {
+    progressing = { type: ConditionType.Progressing, status: 'False', reason: WarmPoolReason.TemplateNotFound, message: `SandboxTemplate ${pool.spec.sandboxTemplateRef.name} not found` };
+  } else if (plan.held.length > 0) {
+    const names = plan.held.map((m) => m.name).sort();
+    progressing = {
+      type: ConditionType.Progressing,
+      status: 'False',
+      reason: WarmPoolReason.NotProgressing,
+      message: `${names.length} member(s) cannot be scheduled and are held: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`,
+    };
+  } else if (members.length === replicas && ready === replicas && (onReplenish || updated === members.length)) {
+    progressing = { type: ConditionType.Progressing, status: 'True', reason: WarmPoolReason.ReplicasUpToDate, message: `${replicas} members, all Ready` };
+  } else {
+    progressing = {
+      type: ConditionType.Progressing,
+      status: 'True',
+      reason: WarmPoolReason.ReplicasUpdating,
+      message: `${members.length} members (${ready} Ready, ${updated} from the current template), ${replicas} wanted`,
+    };
+  }
+  conditions = setCondition(conditions, { ...progressing, ...gen }, now);
+  return {
+    replicas: members.length,
+    readyReplicas: ready,
+    updatedReplicas: updated,
+    selector: poolSelector(pool.metadata.name!),
+    ...gen,
+    conditions,
+  };
+}
+
+/** Whether writing `next` would change anything (conditions keep their transition times when equal). */
+export function statusDiffers(current: SandboxWarmPoolStatus | undefined, next: SandboxWarmPoolStatus): boolean {
+  return JSON.stringify(normalize(current ?? {})) !== JSON.stringify(normalize(next));
+}
+
+function normalize(s: SandboxWarmPoolStatus): unknown {
+  const conditions = [...((s.conditions as Condition[] | undefined) ?? [])].sort((a, b) => a.type.localeCompare(b.type)).map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration]);
+  return [s.replicas ?? 0, s.readyReplicas ?? 0, s.updatedReplicas ?? 0, s.selector ?? '', s.observedGeneration ?? 0, conditions];
+}

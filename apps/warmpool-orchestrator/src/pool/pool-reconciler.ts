@@ -1,0 +1,122 @@
+import { controllerRef, nameHash, type SandboxWarmPoolStatus } from '@agent-sandbox/api';
+import { CONTROLLER_UID_INDEX, controllerOf, isConflict, isNotFound, type Manager, type Reconciler } from '@agent-sandbox/runtime';
+import { templateHash } from '../blueprint/template-blueprint.ts';
+import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
+import type { Expectations } from './expectations.ts';
+import { memberSandbox, memberView, poolStatus, statusDiffers } from './members.ts';
+import { plan } from './plan.ts';
+import { slowStart } from './slow-start.ts';
+
+/** Index of Sandboxes by `<namespace>/<pool label value>`: orphans a pool may adopt. */
+export const POOL_LABEL_INDEX = 'pool-label';
+
+export interface PoolReconcilerOptions {
+  expectations: Expectations;
+  /** A member not Ready this long after creation is replaced (unless unschedulable). */
+  readyGraceMs: number;
+  /** Largest slow-start batch of creates. */
+  maxBatch: number;
+  now?: () => number;
+}
+
+/**
+ * SandboxWarmPool → `spec.replicas` member Sandboxes: adopt orphans, then (once earlier writes
+ * are observed) create and delete as the plan says, then write the status.
+ */
+export function poolReconciler(manager: Manager, options: PoolReconcilerOptions): Reconciler {
+  const pools = manager.informer<PoolObject>(PoolKind).store;
+  const sandboxes = manager.informer<SandboxObject>(SandboxKind).store;
+  const templates = manager.informer<TemplateObject>(TemplateKind).store;
+  const { client, writer, events } = manager;
+  const { expectations } = options;
+  const now = options.now ?? Date.now;
+
+  return async (req, ctx) => {
+    const cached = pools.get(req.key);
+    if (!cached || cached.metadata.deletionTimestamp) {
+      expectations.forget(req.key);
+      return; // the garbage collector removes unclaimed members with their pool
+    }
+    const pool: PoolObject = { ...cached, apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool' };
+    const namespace = pool.metadata.namespace!;
+    const owner = controllerRef(pool);
+    const signal = ctx.signal;
+
+    // Orphans carrying this pool's label come back under its control (optimistic lock: a claim
+    // or another writer that got there first wins).
+    const orphans = sandboxes.byIndex(POOL_LABEL_INDEX, `${namespace}/${nameHash(pool.metadata.name!)}`).filter((s) => !controllerOf(s) && !s.metadata.deletionTimestamp);
+    for (const orphan of orphans) {
+      try {
+        await client.patch(SandboxKind, { namespace, name: orphan.metadata.name! }, {
+          metadata: { resourceVersion: orphan.metadata.resourceVersion, ownerReferences: [...(orphan.metadata.ownerReferences ?? []), owner] },
+        }, { type: 'merge', fieldManager: writer.fieldManager, signal });
+        ctx.log.info({ sandbox: orphan.metadata.name }, 'adopted an orphaned member');
+      } catch (err) {
+        if (!isConflict(err) && !isNotFound(err)) throw err;
+      }
+    }
+
+    const template = templates.get(`${namespace}/${pool.spec.sandboxTemplateRef.name}`);
+    const hash = template ? templateHash(template) : undefined;
+    const sandboxesOfPool = sandboxes.byIndex(CONTROLLER_UID_INDEX, pool.metadata.uid!).filter((s) => !s.metadata.deletionTimestamp);
+    const members = sandboxesOfPool.map((s) => memberView(s, hash));
+    const decided = plan({
+      replicas: pool.spec.replicas ?? 1,
+      strategy: { type: pool.spec.updateStrategy?.type ?? 'OnReplenish', ...pool.spec.updateStrategy?.rollingUpdate },
+      members,
+      nowMs: now(),
+      readyGraceMs: options.readyGraceMs,
+      canCreate: template !== undefined,
+    });
+
+    let error: unknown;
+    if (expectations.satisfied(req.key)) {
+      if (decided.delete.length > 0) {
+        const byName = new Map(sandboxesOfPool.map((s) => [s.metadata.name!, s]));
+        expectations.expectDeletes(req.key, decided.delete.map((m) => m.name));
+        await Promise.all(
+          decided.delete.map(async (m) => {
+            const s = byName.get(m.name)!;
+            try {
+              // The resourceVersion precondition loses to a claim that took the member meanwhile.
+              await client.delete(SandboxKind, { namespace, name: m.name }, { preconditions: { uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion }, propagationPolicy: 'Background', signal });
+            } catch (err) {
+              expectations.deletionObserved(req.key, m.name);
+              if (!isConflict(err) && !isNotFound(err)) error ??= err;
+            }
+          }),
+        );
+        ctx.log.info({ deleted: decided.delete.length }, 'deleted members');
+      }
+      if (decided.create > 0 && template && hash) {
+        const body = memberSandbox(pool, template, hash, owner);
+        const result = await slowStart(
+          decided.create,
+          options.maxBatch,
+          async () => {
+            try {
+              await writer.create(SandboxKind, body, { signal });
+            } catch (err) {
+              expectations.creationObserved(req.key);
+              throw err;
+            }
+          },
+          (n) => expectations.expectCreates(req.key, n),
+        );
+        ctx.log.info({ wanted: decided.create, created: result.made }, 'created members');
+        if (result.error) error ??= result.error;
+      }
+    }
+
+    if (decided.held.length > 0) {
+      events.event(pool, 'Warning', 'MembersUnschedulable', `${decided.held.length} member(s) not Ready after the grace period cannot be scheduled; held, not replaced`);
+    }
+    const status = poolStatus({ pool, members, plan: decided, templateFound: template !== undefined });
+    if (statusDiffers(pool.status as SandboxWarmPoolStatus | undefined, status)) {
+      await writer.applyStatus(PoolKind, { metadata: { name: pool.metadata.name, namespace }, status }, { signal });
+    }
+    if (error) throw error;
+    const waits = [decided.requeueAfterMs, expectations.remainingMs(req.key)].filter((x): x is number => x !== undefined);
+    return waits.length > 0 ? { requeueAfterMs: Math.min(...waits) } : undefined;
+  };
+}
