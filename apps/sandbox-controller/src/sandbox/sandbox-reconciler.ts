@@ -148,7 +148,7 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
       return undefined;
     }
     const spec = { selector: desired.spec!.selector, ports: desired.spec!.ports };
-    if (standing === 'adoptable') return adopt(Kinds.Service, existing, sandbox, hash, { spec }, signal);
+    if (standing === 'adoptable') return adopt(Kinds.Service, existing, sandbox, hash, { spec: { ...spec, ...singleStackIfSelectorless(existing) } }, signal);
     if (serviceUpToDate(existing, desired)) return existing;
     return client.patch<ServiceObject>(Kinds.Service, ref(existing), { metadata: { labels: desired.metadata.labels }, spec }, { type: 'merge', fieldManager: writer.fieldManager, signal });
   }
@@ -245,6 +245,18 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
       throw err;
     }
   }
+}
+
+/**
+ * A headless Service without a selector is defaulted to RequireDualStack; given a selector it
+ * would be refused on a single-stack cluster. Adoption gives it a selector, so it also asks
+ * for one IP family (the first it has).
+ */
+function singleStackIfSelectorless(service: ServiceObject): Record<string, unknown> {
+  const spec = service.spec ?? {};
+  if (spec.selector && Object.keys(spec.selector).length > 0) return {};
+  if (spec.ipFamilyPolicy !== 'RequireDualStack') return {};
+  return { ipFamilyPolicy: 'SingleStack', ipFamilies: (spec.ipFamilies ?? []).slice(0, 1) };
 }
 
 function ref(obj: KubeObject): { namespace?: string; name: string } {
