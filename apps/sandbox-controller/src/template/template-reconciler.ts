@@ -1,5 +1,5 @@
 import { ConditionType, nameHash, TEMPLATE_REF_HASH_LABEL, TemplateReason } from '@agent-sandbox/api';
-import { conditionsEqual, controllerOf, isNotFound, Kinds, setCondition, type Condition, type ConditionInput, type Manager, type Reconciler } from '@agent-sandbox/runtime';
+import { conditionsEqual, controllerOf, isAlreadyExists, isNotFound, Kinds, setCondition, type Condition, type ConditionInput, type Manager, type Reconciler } from '@agent-sandbox/runtime';
 import { SandboxTemplateKind, type NetworkPolicyObject, type TemplateObject } from '../kinds.ts';
 import { desiredNetworkPolicy, networkPolicyName, networkPolicyUpToDate } from './network-policy.ts';
 
@@ -74,13 +74,20 @@ export function templateReconciler(manager: Manager, options: { now?: () => Date
         };
       }
       const desired = desiredNetworkPolicy(template);
-      if (!existing || !networkPolicyUpToDate(existing, desired)) {
-        await writer.apply(Kinds.NetworkPolicy, desired, { signal });
-        if (!existing) events.event(template, 'Normal', 'NetworkPolicyCreated', `Created NetworkPolicy ${policyName}`);
-        else {
-          ctx.log.info({ networkPolicy: policyName }, 'repaired network policy');
-          events.event(template, 'Normal', 'NetworkPolicyUpdated', `Brought NetworkPolicy ${policyName} back to the template's rules`);
+      if (!existing) {
+        // Create, not apply: an apply would take over a policy the cache has not shown us yet.
+        try {
+          await client.create(Kinds.NetworkPolicy, desired, { fieldManager: writer.fieldManager, signal });
+        } catch (err) {
+          if (isAlreadyExists(err)) throw new Error(`NetworkPolicy ${policyName} exists already; looking again`, { cause: err });
+          throw err;
         }
+        events.event(template, 'Normal', 'NetworkPolicyCreated', `Created NetworkPolicy ${policyName}`);
+      } else if (!networkPolicyUpToDate(existing, desired)) {
+        // Locked on what was read: the owner checked above is still the owner.
+        await writer.apply(Kinds.NetworkPolicy, { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata.resourceVersion } }, { signal });
+        ctx.log.info({ networkPolicy: policyName }, 'repaired network policy');
+        events.event(template, 'Normal', 'NetworkPolicyUpdated', `Brought NetworkPolicy ${policyName} back to the template's rules`);
       }
       const kind = template.spec.networkPolicy ? 'the template\'s rules' : 'the secure default';
       return { status: 'True', reason: TemplateReason.NetworkPolicyReady, message: `NetworkPolicy ${policyName} enforces ${kind}` };
