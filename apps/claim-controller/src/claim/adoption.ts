@@ -1,0 +1,51 @@
+/**
+ * The one write that binds a warm member to a claim: a JSON merge patch carrying the member's
+ * resourceVersion (the API server refuses it with 409 if anything changed since it was read,
+ * so exactly one claim can win a member), moving the controller reference from the pool to
+ * the claim, relabelling, and putting the claim's pod metadata on the pod template.
+ */
+import {
+  CLAIM_UID_LABEL,
+  controllerRef,
+  CREATED_BY_LABEL,
+  nameHash,
+  SAFE_TO_EVICT_ANNOTATION,
+  TEMPLATE_REF_ANNOTATION,
+  TEMPLATE_REF_HASH_LABEL,
+  TRACE_CONTEXT_ANNOTATION,
+  WARM_POOL_SANDBOX_LABEL,
+  withControllerRef,
+} from '@agent-sandbox/api';
+import type { ClaimObject, SandboxObject } from '../kinds.ts';
+import { createdByOf } from './cold-sandbox.ts';
+
+export function adoptionPatch(claim: ClaimObject, member: SandboxObject): Record<string, unknown> {
+  const rv = member.metadata.resourceVersion;
+  if (!rv) throw new Error('adoptionPatch: the member has no resourceVersion to lock on');
+  const extra = claim.spec.additionalPodMetadata ?? {};
+  const trace = claim.metadata.annotations?.[TRACE_CONTEXT_ANNOTATION];
+  const templateName = member.metadata.annotations?.[TEMPLATE_REF_ANNOTATION];
+  const podAnnotations: Record<string, string | null> = { ...extra.annotations };
+  if (!(SAFE_TO_EVICT_ANNOTATION in podAnnotations)) podAnnotations[SAFE_TO_EVICT_ANNOTATION] = null;
+  return {
+    metadata: {
+      resourceVersion: rv,
+      ownerReferences: withControllerRef(member, controllerRef({ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', metadata: claim.metadata })),
+      labels: {
+        [WARM_POOL_SANDBOX_LABEL]: null,
+        [CLAIM_UID_LABEL]: claim.metadata.uid!,
+        [CREATED_BY_LABEL]: createdByOf(claim),
+        ...(templateName ? { [TEMPLATE_REF_HASH_LABEL]: nameHash(templateName) } : {}),
+      },
+      ...(trace ? { annotations: { [TRACE_CONTEXT_ANNOTATION]: trace } } : {}),
+    },
+    spec: {
+      podTemplate: {
+        metadata: {
+          ...(extra.labels && Object.keys(extra.labels).length ? { labels: extra.labels } : {}),
+          annotations: podAnnotations,
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/** A claim's status from what it is bound to (or why it is not bound). */
+import { ClaimReason, ConditionType, SandboxReason, type SandboxClaimStatus } from '@agent-sandbox/api';
+import { findCondition, setCondition, type Condition } from '@agent-sandbox/runtime';
+import type { ClaimObject, SandboxObject } from '../kinds.ts';
+
+export interface Unbound {
+  reason: string;
+  message: string;
+}
+
+export interface ClaimObservation {
+  /** The bound Sandbox, if any. */
+  sandbox?: SandboxObject;
+  /** Without a sandbox: why the claim is not Ready. */
+  unbound?: Unbound;
+  /** Name to report when not bound to an existing Sandbox (a missing or pending one). */
+  sandboxName?: string;
+}
+
+const conditionsOf = (obj: { status?: { conditions?: unknown } } | undefined) => obj?.status?.conditions as Condition[] | undefined;
+
+export function isExpired(obj: { status?: { conditions?: unknown } } | undefined): boolean {
+  return findCondition(conditionsOf(obj), ConditionType.Expired)?.status === 'True';
+}
+
+export function computeClaimStatus(claim: ClaimObject, obs: ClaimObservation, now: Date = new Date()): SandboxClaimStatus {
+  const generation = claim.metadata.generation;
+  const gen = generation === undefined ? {} : { observedGeneration: generation };
+  // Expired belongs to the ttl-reaper: kept as it is.
+  let conditions = conditionsOf(claim) ?? [];
+  const { sandbox } = obs;
+  let ready: Omit<Condition, 'lastTransitionTime'>;
+  if (isExpired(claim)) {
+    ready = { type: ConditionType.Ready, status: 'False', reason: ClaimReason.ClaimExpired, message: 'the claim has expired' };
+  } else if (sandbox && isExpired(sandbox)) {
+    ready = { type: ConditionType.Ready, status: 'False', reason: ClaimReason.SandboxExpired, message: `Sandbox ${sandbox.metadata.name} has expired` };
+  } else if (sandbox) {
+    const r = findCondition(conditionsOf(sandbox), ConditionType.Ready);
+    ready = r
+      ? { type: ConditionType.Ready, status: r.status, reason: r.reason || (r.status === 'True' ? SandboxReason.DependenciesReady : ClaimReason.SandboxNotReady), message: r.message }
+      : { type: ConditionType.Ready, status: 'False', reason: ClaimReason.SandboxNotReady, message: `Sandbox ${sandbox.metadata.name} has no Ready condition yet` };
+  } else {
+    const u = obs.unbound ?? { reason: ClaimReason.SandboxCreatePending, message: 'no sandbox yet' };
+    ready = { type: ConditionType.Ready, status: 'False', reason: u.reason, message: u.message };
+  }
+  conditions = setCondition(conditions, { ...ready, ...gen }, now);
+  const finished = sandbox ? findCondition(conditionsOf(sandbox), ConditionType.Finished) : undefined;
+  if (finished) conditions = setCondition(conditions, { type: ConditionType.Finished, status: finished.status, reason: finished.reason, message: finished.message, ...gen }, now);
+
+  const name = sandbox?.metadata.name ?? obs.sandboxName ?? (claim.status?.sandbox?.name || undefined);
+  const podIPs = (sandbox?.status?.podIPs as string[] | undefined) ?? [];
+  return {
+    ...(name ? { sandbox: { name, ...(podIPs.length ? { podIPs } : {}) } } : {}),
+    conditions,
+  } as SandboxClaimStatus;
+}
+
+export function statusDiffers(current: SandboxClaimStatus | undefined, next: SandboxClaimStatus): boolean {
+  const norm = (s: SandboxClaimStatus | undefined) => [
+    s?.sandbox?.name ?? '',
+    s?.sandbox?.podIPs ?? [],
+    [...((s?.conditions as Condition[] | undefined) ?? [])].sort((a, b) => a.type.localeCompare(b.type)).map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration]),
+  ];
+  return JSON.stringify(norm(current)) !== JSON.stringify(norm(next));
+}
