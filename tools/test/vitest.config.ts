@@ -2,10 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two tiers (see ../shared/spec/ARCHITECTURE.md "Test tiers"):
- *   unit         *.test.ts       pure logic, no processes, no network
- *   integration  *.int.test.ts   against a real control plane: the one named by KUBECONFIG,
- *                                else a local one started by tools/controlplane for the run
+ * Tiers (see ../shared/spec/ARCHITECTURE.md "Test tiers"):
+ *   unit         *.test.ts        pure logic, no processes, no network
+ *   integration  *.int.test.ts    against a real control plane: the one named by KUBECONFIG,
+ *                                 else a local one started by tools/controlplane for the run;
+ *                                 files run in parallel, each in namespaces of its own
+ *   faults       *.fault.int.test.ts  tests that stop or restart control-plane components:
+ *                                 one file at a time, after the integration tier, so no other
+ *                                 test sees the API server go away under it
  */
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
@@ -25,8 +29,9 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 0 },
           include: ['{apps,libs,tools}/*/src/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
-          exclude: ['**/node_modules/**'],
+          exclude: ['**/node_modules/**', '**/*.fault.int.test.ts'],
           environment: 'node',
           globalSetup: ['tools/controlplane/src/testing/global-setup.ts'],
           testTimeout: 120_000,
@@ -34,6 +39,19 @@ export default defineConfig({
           // Files share one control plane and each works in namespaces of its own.
           fileParallelism: true,
           maxWorkers: 2,
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['{apps,libs,tools}/*/src/**/*.fault.int.test.ts', 'e2e/**/*.fault.int.test.ts'],
+          exclude: ['**/node_modules/**'],
+          environment: 'node',
+          globalSetup: ['tools/controlplane/src/testing/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

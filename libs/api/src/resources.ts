@@ -14,6 +14,8 @@ export interface ResourceInfo<Kind extends string = string> {
   plural: string;
   singular: string;
   shortNames: readonly string[];
+  /** All four kinds live in namespaces (so a ResourceInfo also serves as the runtime's ResourceKind). */
+  namespaced: true;
 }
 
 function resource<const K extends string>(group: string, kind: K, plural: string, shortNames: readonly string[]): ResourceInfo<K> {
@@ -26,6 +28,7 @@ function resource<const K extends string>(group: string, kind: K, plural: string
     plural,
     singular: kind.toLowerCase(),
     shortNames,
+    namespaced: true,
   };
 }
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,6 +38,13 @@ export interface ClusterOptions {
   ownerPid?: number;
   /** etcd fsync (default off: a throw-away development cluster, and much faster on VMs). */
   fsync?: boolean;
+  /**
+   * Manifest files or folders applied (server-side) once the API server is up and before the
+   * controller-manager starts, so that its garbage collector knows their kinds from the start
+   * (it rediscovers new kinds only every 30 s). CustomResourceDefinitions are waited for until
+   * Established.
+   */
+  preload?: string[];
   progress?: (line: string) => void;
 }
 
@@ -53,7 +61,7 @@ interface ClusterState {
   name: string;
   createdAt: string;
   ownerPid?: number;
-  options: Required<Omit<ClusterOptions, 'ownerPid' | 'progress' | 'name'>>;
+  options: Required<Omit<ClusterOptions, 'ownerPid' | 'progress' | 'name' | 'preload'>>;
   ports: Ports;
   pids: Partial<Record<Component, number>>;
   binaries: Binaries;
@@ -170,7 +178,10 @@ export class ControlPlane {
     try {
       await cp.#writeFiles();
       await cp.#saveState();
-      for (const component of COMPONENTS) await cp.start(component);
+      for (const component of COMPONENTS) {
+        await cp.start(component);
+        if (component === 'kube-apiserver' && options.preload?.length) await cp.#preload(options.preload);
+      }
       await cp.#createNodes();
       await cp.#waitForDefaultServiceAccount();
     } catch (err) {
@@ -439,6 +450,16 @@ export class ControlPlane {
       }
     }
     return docs.join('---\n');
+  }
+
+  async #preload(paths: string[]): Promise<void> {
+    const kubectl = (args: string[]) => {
+      const res = spawnSync(this.#state.binaries.kubectl, args, { env: { ...process.env, KUBECONFIG: this.kubeconfigPath }, encoding: 'utf8' });
+      if (res.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${res.stderr || res.stdout}`);
+      return res.stdout;
+    };
+    for (const path of paths) kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=agent-sandbox-installer', '-f', path]);
+    kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'customresourcedefinitions', '--all']);
   }
 
   async #createNodes(): Promise<void> {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ControlPlane } from '../cluster.ts';
 
@@ -24,7 +25,15 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return;
   }
   const name = `test-${process.pid}`;
-  const cp = await ControlPlane.up({ name, ownerPid: process.pid, progress: (line) => console.error(`controlplane: ${line}`) });
+  // The project's CRDs go in before the controller-manager starts, as on a real cluster where
+  // they are installed long before sandboxes exist: its garbage collector then knows them.
+  const crds = join(import.meta.dirname, '..', '..', '..', '..', 'deploy', 'crds');
+  const cp = await ControlPlane.up({
+    name,
+    ownerPid: process.pid,
+    preload: [crds],
+    progress: (line) => console.error(`controlplane: ${line}`),
+  });
   project.provide('kubeconfig', cp.kubeconfigPath);
   project.provide('localCluster', name);
   return async () => {

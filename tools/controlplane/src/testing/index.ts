@@ -1,1 +1,2 @@
 export { createTestNamespace, localControlPlane, testKubeConfig, type TestNamespace } from './kube.ts';
+export { waitFor } from '../http-probe.ts';

@@ -1,0 +1,238 @@
+import {
+  ConditionType,
+  POD_NAME_ANNOTATION,
+  controllerOf,
+  type Condition,
+} from '@agent-sandbox/api';
+import {
+  isNotFound,
+  Kinds,
+  objectKey,
+  type KubeObject,
+  type Manager,
+  type ReconcileContext,
+  type Request,
+  type ResourceKind,
+} from '@agent-sandbox/runtime';
+import { ActionLimiter } from './action-limiter.ts';
+import { DeadlineScheduler, type DueDeadline } from './deadlines/deadline-scheduler.ts';
+import { claimDeadline, sandboxDeadline, type Deadline } from './deadlines/deadlines.ts';
+import { ClaimKind, SandboxKind, type ClaimObject, type SandboxObject } from './kinds.ts';
+import { ReaperMetrics } from './metrics.ts';
+
+export interface ReaperOptions {
+  workers: number;
+  actionsPerSecond: number;
+  actionBurst: number;
+  now?: () => number;
+}
+
+const SANDBOX_PREFIX = 'sandbox:';
+const CLAIM_PREFIX = 'claim:';
+
+function condition(conditions: Condition[] | undefined, type: string): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+const isExpired = (obj: { status?: { conditions?: Condition[] } }) => condition(obj.status?.conditions, ConditionType.Expired)?.status === 'True';
+
+/** RFC 3339 to the second, as Kubernetes writes condition times. */
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * The only program that acts on clocks. Informers keep every Sandbox and SandboxClaim deadline
+ * in one heap with one timer; at a deadline the key goes to the kind's controller, whose
+ * reconcile reads the object afresh and acts by its shutdown policy. Only the leader's
+ * controllers act; every replica keeps the heap warm.
+ */
+export function registerReaper(manager: Manager, options: ReaperOptions): { scheduler: DeadlineScheduler } {
+  const now = options.now ?? Date.now;
+  const limiter = new ActionLimiter(options.actionsPerSecond, options.actionBurst);
+  // The reaper needs deadlines, policies, conditions and ownership; not the pod template.
+  manager.transform<SandboxObject>(SandboxKind, (sb) => ({ ...sb, spec: { ...sb.spec, podTemplate: { spec: { containers: [] } } } }));
+  const sandboxes = manager.informer<SandboxObject>(SandboxKind);
+  const claims = manager.informer<ClaimObject>(ClaimKind);
+
+  const scheduler: DeadlineScheduler = new DeadlineScheduler((due) => onDue(due));
+  const metrics = new ReaperMetrics(manager.registry, () => scheduler.size);
+
+  /** The deadline still to act on, or none when there is nothing (left) to do. */
+  const sandboxPending = (sb: SandboxObject): Deadline | undefined => {
+    if (sb.metadata.deletionTimestamp) return undefined;
+    const deadline = sandboxDeadline(sb);
+    if (!deadline) return undefined;
+    // Retained and expired, with no Pod or Service left according to its status: done.
+    if (isExpired(sb) && !sb.status?.podIPs?.length && !sb.status?.nodeName && !sb.status?.service) return undefined;
+    return deadline;
+  };
+  const ownedSandbox = (claim: ClaimObject): SandboxObject | undefined => {
+    const name = claim.status?.sandbox?.name;
+    const sb = name ? sandboxes.store.get(`${claim.metadata.namespace}/${name}`) : undefined;
+    return sb && controllerOf(sb)?.uid === claim.metadata.uid ? sb : undefined;
+  };
+  const claimPending = (claim: ClaimObject): Deadline | undefined => {
+    if (claim.metadata.deletionTimestamp) return undefined;
+    const deadline = claimDeadline(claim);
+    if (!deadline) return undefined;
+    if (isExpired(claim) && !ownedSandbox(claim)) return undefined;
+    return deadline;
+  };
+
+  const track = <T extends KubeObject>(prefix: string, pending: (obj: T) => Deadline | undefined) => ({
+    add: (obj: T) => scheduler.set(prefix + objectKey(obj), pending(obj)?.at),
+    update: (_old: T, obj: T) => scheduler.set(prefix + objectKey(obj), pending(obj)?.at),
+    delete: (obj: T) => scheduler.delete(prefix + objectKey(obj)),
+  });
+  sandboxes.addHandlers(track<SandboxObject>(SANDBOX_PREFIX, sandboxPending));
+  claims.addHandlers(track<ClaimObject>(CLAIM_PREFIX, claimPending));
+
+  /** Keys with a deadline, earliest first: the replay order when this replica starts leading. */
+  const byDeadline = <T extends KubeObject>(objs: T[], pending: (obj: T) => Deadline | undefined) =>
+    objs
+      .map((obj) => ({ key: objectKey(obj), at: pending(obj)?.at }))
+      .filter((d): d is { key: string; at: number } => d.at !== undefined)
+      .sort((a, b) => a.at - b.at)
+      .map((d) => d.key);
+
+  const sandboxController = manager.register({
+    name: 'ttl-sandbox',
+    kind: SandboxKind,
+    concurrency: options.workers,
+    initialKeys: () => byDeadline(sandboxes.store.list(), sandboxPending),
+    reconcile: (req, ctx) => reapSandbox(req, ctx),
+  });
+  const claimController = manager.register({
+    name: 'ttl-claim',
+    kind: ClaimKind,
+    concurrency: options.workers,
+    initialKeys: () => byDeadline(claims.store.list(), claimPending),
+    reconcile: (req, ctx) => reapClaim(req, ctx),
+  });
+
+  function onDue(due: DueDeadline[]): void {
+    for (const { key } of due) {
+      if (key.startsWith(SANDBOX_PREFIX)) sandboxController.enqueue(key.slice(SANDBOX_PREFIX.length));
+      else if (key.startsWith(CLAIM_PREFIX)) claimController.enqueue(key.slice(CLAIM_PREFIX.length));
+    }
+  }
+
+  async function deleteIfOwnedBy(kind: ResourceKind, namespace: string, name: string, owner: KubeObject, ctx: ReconcileContext): Promise<KubeObject | undefined> {
+    let obj: KubeObject;
+    try {
+      obj = await manager.client.get(kind, { namespace, name }, { signal: ctx.signal });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    // Never touch what this owner does not control.
+    if (controllerOf(obj)?.uid !== owner.metadata.uid || obj.metadata.deletionTimestamp) return undefined;
+    try {
+      await manager.client.delete(kind, { namespace, name }, { preconditions: { uid: obj.metadata.uid! }, propagationPolicy: 'Background', signal: ctx.signal });
+      return obj;
+    } catch (err) {
+      if (isNotFound(err) || (err as { code?: number }).code === 409) return undefined;
+      throw err;
+    }
+  }
+
+  /** Deletes `obj` (this very object: uid precondition); false when it was gone already. */
+  async function deleteObject(kind: ResourceKind, obj: KubeObject, propagationPolicy: 'Background' | 'Foreground', ctx: ReconcileContext): Promise<boolean> {
+    try {
+      await manager.client.delete(kind, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, { preconditions: { uid: obj.metadata.uid! }, propagationPolicy, signal: ctx.signal });
+      return true;
+    } catch (err) {
+      // Gone, or replaced by a namesake (the uid precondition fails with 409): nothing of ours to delete.
+      if (isNotFound(err) || (err as { code?: number }).code === 409) return false;
+      throw err;
+    }
+  }
+
+  /** `Expired=True` by server-side apply: the reaper owns that one condition and nothing else. */
+  async function markExpired(kind: ResourceKind, obj: KubeObject & { metadata: { generation?: number } }, deadline: Deadline, message: string, ctx: ReconcileContext): Promise<void> {
+    const expired: Condition = {
+      type: ConditionType.Expired,
+      status: 'True',
+      reason: deadline.reason,
+      message,
+      lastTransitionTime: rfc3339(now()),
+      ...(obj.metadata.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
+    };
+    await manager.writer.applyStatus(kind, { metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace }, status: { conditions: [expired] } }, { signal: ctx.signal });
+  }
+
+  const observeLag = (kind: string, deadline: Deadline) => metrics.lag.observe({ kind }, Math.max(0, now() - deadline.at) / 1000);
+
+  async function reapSandbox(req: Request, ctx: ReconcileContext): Promise<void> {
+    const sb = sandboxes.store.get(req.key);
+    if (!sb) return;
+    const deadline = sandboxPending(sb);
+    if (!deadline) return;
+    if (deadline.at > now()) return void scheduler.set(SANDBOX_PREFIX + req.key, deadline.at);
+    const policy = sb.spec?.shutdownPolicy ?? 'Retain';
+    const when = rfc3339(deadline.at);
+    await limiter.take(ctx.signal);
+
+    if (policy === 'Delete') {
+      // A key can come due twice (replay at start and the timer) before the deletion is seen.
+      if (!(await deleteObject(SandboxKind, sb, 'Background', ctx))) return;
+      manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `shutdownTime ${when} reached: deleted the Sandbox (shutdownPolicy Delete)`, 'Delete');
+      observeLag('Sandbox', deadline);
+      metrics.actions.inc({ kind: 'Sandbox', policy });
+      ctx.log.info({ deadline: when, policy }, 'deleted the Sandbox at its shutdownTime');
+      return;
+    }
+
+    const firstTime = !isExpired(sb);
+    if (firstTime) {
+      await markExpired(SandboxKind, sb, deadline, `shutdownTime ${when} reached; the Pod and Service are deleted, the Sandbox and its PVCs are kept`, ctx);
+      observeLag('Sandbox', deadline);
+      metrics.actions.inc({ kind: 'Sandbox', policy });
+      manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `shutdownTime ${when} reached: Sandbox expired (shutdownPolicy Retain)`, 'Expire');
+    }
+    const namespace = sb.metadata.namespace!;
+    const podName = sb.metadata.annotations?.[POD_NAME_ANNOTATION] || req.name;
+    const [pod, service] = await Promise.all([
+      deleteIfOwnedBy(Kinds.Pod, namespace, podName, sb, ctx),
+      deleteIfOwnedBy(Kinds.Service, namespace, req.name, sb, ctx),
+    ]);
+    if (pod || service) {
+      const gone = [pod && `Pod ${pod.metadata.name}`, service && `Service ${service.metadata.name}`].filter(Boolean).join(' and ');
+      manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `deleted ${gone} of the expired Sandbox`, 'Delete');
+      ctx.log.info({ deadline: when, pod: pod?.metadata.name, service: service?.metadata.name }, 'expired the Sandbox');
+    }
+  }
+
+  async function reapClaim(req: Request, ctx: ReconcileContext): Promise<void> {
+    const claim = claims.store.get(req.key);
+    if (!claim) return;
+    const deadline = claimPending(claim);
+    if (!deadline) return;
+    if (deadline.at > now()) return void scheduler.set(CLAIM_PREFIX + req.key, deadline.at);
+    const policy = claim.spec?.lifecycle?.shutdownPolicy ?? 'Retain';
+    const what = deadline.reason === 'TTLAfterFinishedReached' ? `ttlSecondsAfterFinished elapsed at ${rfc3339(deadline.at)}` : `shutdownTime ${rfc3339(deadline.at)} reached`;
+    await limiter.take(ctx.signal);
+
+    if (policy === 'Delete' || policy === 'DeleteForeground') {
+      const propagation = policy === 'Delete' ? 'Background' : 'Foreground';
+      if (!(await deleteObject(ClaimKind, claim, propagation, ctx))) return;
+      manager.events.event(claim, 'Normal', deadline.reason, `${what}: deleted the claim (shutdownPolicy ${policy})`, 'Delete');
+      observeLag('SandboxClaim', deadline);
+      metrics.actions.inc({ kind: 'SandboxClaim', policy });
+      ctx.log.info({ policy, reason: deadline.reason }, 'deleted the claim at its deadline');
+      return;
+    }
+
+    if (!isExpired(claim)) {
+      await markExpired(ClaimKind, claim, deadline, `${what}; the claim is kept and its Sandbox deleted`, ctx);
+      observeLag('SandboxClaim', deadline);
+      metrics.actions.inc({ kind: 'SandboxClaim', policy });
+      manager.events.event(claim, 'Normal', deadline.reason, `${what}: claim expired (shutdownPolicy Retain)`, 'Expire');
+    }
+    const sandbox = ownedSandbox(claim);
+    if (sandbox && (await deleteObject(SandboxKind, sandbox, 'Background', ctx))) {
+      manager.events.event(sandbox, 'Normal', 'ClaimExpired', `the owning claim ${claim.metadata.name} expired: deleted the Sandbox`, 'Delete');
+      ctx.log.info({ sandbox: sandbox.metadata.name }, 'deleted the Sandbox of the expired claim');
+    }
+  }
+
+  return { scheduler };
+}

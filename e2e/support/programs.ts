@@ -1,0 +1,188 @@
+/**
+ * Runs the real programs (child processes, from their sources) against the test cluster, each
+ * as a ServiceAccount bound to exactly the rules of its `apps/<program>/rbac.yaml`, watching
+ * one namespace of the test's own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { installCrds } from '@agent-sandbox/api/crds';
+import { KubeClient, type ResourceKind } from '@agent-sandbox/runtime';
+import { createTestNamespace, testKubeConfig, waitFor, type TestNamespace } from '@agent-sandbox/controlplane/testing';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+
+export type Program = 'sandbox-controller' | 'claim-controller' | 'warmpool-orchestrator' | 'ttl-reaper' | 'admission-webhook';
+
+const ClusterRole: ResourceKind = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false };
+const ClusterRoleBinding: ResourceKind = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false };
+const ServiceAccount: ResourceKind = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true };
+
+export interface ProgramProcess {
+  program: Program;
+  child: ChildProcess;
+  healthPort: number;
+  /** Every JSON log line so far. */
+  lines: Array<Record<string, unknown>>;
+  /** SIGTERM, and the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+  metrics(): Promise<string>;
+}
+
+export interface ProgramSuite {
+  admin: KubeClient;
+  ns: TestNamespace;
+  /** Starts `program` as its ServiceAccount, watching the suite's namespace. */
+  start(program: Program, args?: string[]): Promise<ProgramProcess>;
+  /** Stops what was started, removes the namespace and the cluster-wide RBAC objects. */
+  teardown(): Promise<void>;
+}
+
+async function bindProgram(admin: KubeClient, kc: KubeConfig, namespace: string, program: Program): Promise<{ kubeconfigPath: string; cleanup: () => Promise<void> }> {
+  const roleName = `${program}-test-${namespace}`;
+  const rbac = parse(readFileSync(join(ROOT, 'apps', program, 'rbac.yaml'), 'utf8')) as { rules: unknown[] };
+  await admin.create(ServiceAccount, { metadata: { name: program, namespace } });
+  await admin.create(ClusterRole, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: roleName }, rules: rbac.rules });
+  await admin.create(ClusterRoleBinding, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: roleName },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
+    subjects: [{ kind: 'ServiceAccount', name: program, namespace }],
+  });
+  const token = (
+    await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${program}/token`, {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    })
+  ).status.token;
+  const asProgram = new KubeConfig();
+  asProgram.loadFromOptions({
+    clusters: [{ ...kc.getCurrentCluster()!, name: 'test' }],
+    users: [{ name: program, token }],
+    contexts: [{ name: 'test', cluster: 'test', user: program }],
+    currentContext: 'test',
+  });
+  const kubeconfigPath = join(mkdtempSync(join(tmpdir(), `${program}-`)), 'kubeconfig');
+  writeFileSync(kubeconfigPath, asProgram.exportConfig(), { mode: 0o600 });
+  // The binding takes effect within moments; wait so the program's first request is not refused.
+  const probe = new KubeClient(asProgram);
+  await waitFor(`RBAC for ${program}`, async () => {
+    await probe.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases?limit=1`).catch((err: { code?: number }) => {
+      // A program without lease rules still proves its token works by getting a 403 on
+      // something else; what matters is that authentication is settled.
+      if (err.code !== 403) throw err;
+    });
+    return true;
+  }, 20_000, 100);
+  probe.close();
+  return {
+    kubeconfigPath,
+    cleanup: async () => {
+      await admin.delete(ClusterRoleBinding, { name: roleName }).catch(() => undefined);
+      await admin.delete(ClusterRole, { name: roleName }).catch(() => undefined);
+    },
+  };
+}
+
+export async function programSuite(prefix: string): Promise<ProgramSuite> {
+  const kc = testKubeConfig();
+  await installCrds(kc);
+  const admin = new KubeClient(kc);
+  const ns = await createTestNamespace(prefix, kc);
+  const bound = new Map<Program, Awaited<ReturnType<typeof bindProgram>>>();
+  const running: ProgramProcess[] = [];
+  return {
+    admin,
+    ns,
+    async start(program, args = []) {
+      let binding = bound.get(program);
+      if (!binding) {
+        binding = await bindProgram(admin, kc, ns.name, program);
+        bound.set(program, binding);
+      }
+      const proc = await startProgram(program, [
+        `--kubeconfig=${binding.kubeconfigPath}`,
+        `--watch-namespace=${ns.name}`,
+        `--leader-election-namespace=${ns.name}`,
+        '--health-probe-bind-address=127.0.0.1:0',
+        '--shutdown-timeout=5s',
+        ...args,
+      ]);
+      running.push(proc);
+      return proc;
+    },
+    async teardown() {
+      await Promise.all(running.map((p) => p.stop()));
+      for (const binding of bound.values()) await binding.cleanup();
+      await ns.remove();
+      admin.close();
+    },
+  };
+}
+
+export async function startProgram(program: Program, args: string[]): Promise<ProgramProcess> {
+  const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let healthPort = 0;
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        record = { msg: line };
+      }
+      lines.push(record);
+      if (process.env.E2E_PROGRAM_LOGS === '1') process.stderr.write(`${program}| ${line}\n`);
+      if (record.msg === 'serving health probes') healthPort = record.port as number;
+      if (record.msg === 'started') resolve();
+    });
+    void exited.then((code) => reject(new Error(`${program} exited (${code}) before starting: ${stderr}\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)));
+  });
+  return {
+    program,
+    child,
+    healthPort,
+    lines,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async metrics() {
+      return (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    },
+  };
+}
+
+/** Polls `read` until `ok` holds of its value and returns it (or throws with the last value seen). */
+export async function eventually<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  let last: T | undefined;
+  let lastErr: unknown;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      last = await read();
+      if (ok(last)) return last;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last ?? String(lastErr))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

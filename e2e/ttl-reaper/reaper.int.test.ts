@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX, SANDBOX_CLAIM } from '@agent-sandbox/api';
+import { Kinds, type KubeObject } from '@agent-sandbox/runtime';
+import { eventually, programSuite, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
+
+type Obj = KubeObject & { spec?: Record<string, unknown>; status?: { conditions?: Condition[]; [k: string]: unknown } };
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+const at = (msFromNow: number) => new Date(Date.now() + msFromNow).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const cond = (obj: Obj | undefined, type: string) => obj?.status?.conditions?.find((c) => c.type === type);
+const podSpec = { containers: [{ name: 'main', image: 'registry.example/runtime:1', ports: [{ containerPort: 8888 }] }] };
+
+describe('ttl-reaper', () => {
+  let suite: ProgramSuite;
+  let reaper: ProgramProcess;
+  let ns: string;
+
+  const get = (kind: typeof SANDBOX | typeof SANDBOX_CLAIM | typeof Kinds.Pod | typeof Kinds.Service | typeof Kinds.PersistentVolumeClaim, name: string) =>
+    suite.admin.get<Obj>(kind, { namespace: ns, name });
+  const gone = async (kind: Parameters<typeof get>[0], name: string) =>
+    get(kind, name).then(
+      () => false,
+      (err: { code?: number }) => err.code === 404,
+    );
+  const waitGone = (kind: Parameters<typeof get>[0], name: string, timeoutMs = 20_000) =>
+    eventually(`${kind.kind} ${name} to be gone`, () => gone(kind, name), Boolean, timeoutMs);
+  const createSandbox = (name: string, spec: Record<string, unknown>) =>
+    suite.admin.create<Obj>(SANDBOX, { apiVersion: SANDBOX.apiVersion, kind: 'Sandbox', metadata: { name, namespace: ns }, spec: { podTemplate: { spec: podSpec }, ...spec } });
+  const createClaim = (name: string, lifecycle: Record<string, unknown>) =>
+    suite.admin.create<Obj>(SANDBOX_CLAIM, { apiVersion: SANDBOX_CLAIM.apiVersion, kind: 'SandboxClaim', metadata: { name, namespace: ns }, spec: { warmPoolRef: { name: 'pool' }, lifecycle } });
+  /** What the claim-controller would do for a cold start: a Sandbox it controls, named in its status. */
+  const bindSandbox = async (claim: Obj, sandboxName: string) => {
+    await suite.admin.create<Obj>(SANDBOX, {
+      apiVersion: SANDBOX.apiVersion,
+      kind: 'Sandbox',
+      metadata: {
+        name: sandboxName,
+        namespace: ns,
+        ownerReferences: [{ apiVersion: SANDBOX_CLAIM.apiVersion, kind: 'SandboxClaim', name: claim.metadata.name!, uid: claim.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { podTemplate: { spec: podSpec } },
+    });
+    await suite.admin.patch(SANDBOX_CLAIM, { namespace: ns, name: claim.metadata.name! }, { status: { sandbox: { name: sandboxName } } }, { type: 'merge', subresource: 'status' });
+  };
+  const events = async (name: string) =>
+    (await suite.admin.list<Obj & { reason: string; message: string; involvedObject: { name: string } }>(Kinds.Event, { namespace: ns })).items.filter(
+      (e) => e.involvedObject.name === name,
+    );
+
+  beforeAll(async () => {
+    suite = await programSuite('reaper');
+    ns = suite.ns.name;
+    await suite.start('sandbox-controller');
+    reaper = await suite.start('ttl-reaper');
+  });
+  afterAll(async () => suite?.teardown());
+
+  it('deletes a Sandbox with shutdownPolicy Delete at its shutdownTime, not before', async () => {
+    const deadline = Date.now() + 2_500;
+    await createSandbox('del', { shutdownTime: at(2_500), shutdownPolicy: 'Delete' });
+    await eventually('pod of del', () => get(Kinds.Pod, 'del'), (p) => !!p.metadata.uid);
+    await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 1_200)));
+    expect(await gone(SANDBOX, 'del')).toBe(false);
+    await waitGone(SANDBOX, 'del');
+    expect(Date.now()).toBeGreaterThanOrEqual(deadline - 1_000);
+    // Its Pod follows through the garbage collector.
+    await waitGone(Kinds.Pod, 'del', 30_000);
+  });
+
+  it('expires a retained Sandbox: Expired=True, Pod and Service deleted, PVCs kept, reflected as SandboxExpired', async () => {
+    await createSandbox('keep', {
+      shutdownTime: at(2_000),
+      service: true,
+      volumeClaimTemplates: [{ metadata: { name: 'work' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    });
+    await eventually('pod and service of keep', async () => [await get(Kinds.Pod, 'keep'), await get(Kinds.Service, 'keep')], (xs) => xs.length === 2);
+    const expired = await eventually('keep Expired', () => get(SANDBOX, 'keep'), (s) => cond(s, 'Expired')?.status === 'True', 20_000);
+    expect(cond(expired, 'Expired')).toMatchObject({ status: 'True', reason: 'ShutdownTimeReached' });
+    await waitGone(Kinds.Pod, 'keep');
+    await waitGone(Kinds.Service, 'keep');
+    const reflected = await eventually('keep Ready=False/SandboxExpired', () => get(SANDBOX, 'keep'), (s) => cond(s, 'Ready')?.reason === 'SandboxExpired');
+    expect(cond(reflected, 'Ready')?.status).toBe('False');
+    expect((await get(Kinds.PersistentVolumeClaim, 'work-keep')).metadata.name).toBe('work-keep');
+    // Nothing comes back: the sandbox-controller never recreates what the reaper removed.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await gone(Kinds.Pod, 'keep')).toBe(true);
+    expect((await events('keep')).map((e) => e.reason)).toContain('ShutdownTimeReached');
+  });
+
+  it('follows a deadline moved earlier, later, or removed', async () => {
+    await createSandbox('moved-earlier', { shutdownTime: at(3_600_000), shutdownPolicy: 'Delete' });
+    await createSandbox('moved-later', { shutdownTime: at(2_000), shutdownPolicy: 'Delete' });
+    await createSandbox('removed', { shutdownTime: at(2_000), shutdownPolicy: 'Delete' });
+    const patch = (name: string, spec: unknown) => suite.admin.patch(SANDBOX, { namespace: ns, name }, { spec }, { type: 'merge' });
+    await patch('moved-earlier', { shutdownTime: at(1_000) });
+    await patch('moved-later', { shutdownTime: at(3_600_000) });
+    await patch('removed', { shutdownTime: null });
+    await waitGone(SANDBOX, 'moved-earlier', 15_000);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await gone(SANDBOX, 'moved-later')).toBe(false);
+    expect(await gone(SANDBOX, 'removed')).toBe(false);
+  });
+
+  it('deletes claims with Delete (background) and DeleteForeground', async () => {
+    const bg = await createClaim('claim-bg', { shutdownTime: at(1_500), shutdownPolicy: 'Delete' });
+    await bindSandbox(bg, 'claim-bg');
+    const fg = await createClaim('claim-fg', { shutdownTime: at(1_500), shutdownPolicy: 'DeleteForeground' });
+    await bindSandbox(fg, 'claim-fg');
+    await waitGone(SANDBOX_CLAIM, 'claim-bg');
+    await waitGone(SANDBOX, 'claim-bg', 30_000);
+    await waitGone(SANDBOX_CLAIM, 'claim-fg', 30_000);
+    await waitGone(SANDBOX, 'claim-fg', 30_000);
+  });
+
+  it('expires a retained claim and deletes the Sandbox it owns, never one it does not', async () => {
+    const claim = await createClaim('claim-keep', { shutdownTime: at(2_000) });
+    await bindSandbox(claim, 'claim-keep-sb');
+    const stranger = await createClaim('claim-stranger', { shutdownTime: at(2_000) });
+    // The stranger names a Sandbox it does not control (owned by nobody).
+    await createSandbox('not-yours', {});
+    await suite.admin.patch(SANDBOX_CLAIM, { namespace: ns, name: stranger.metadata.name! }, { status: { sandbox: { name: 'not-yours' } } }, { type: 'merge', subresource: 'status' });
+
+    const expired = await eventually('claim-keep Expired', () => get(SANDBOX_CLAIM, 'claim-keep'), (c) => cond(c, 'Expired')?.status === 'True', 20_000);
+    expect(cond(expired, 'Expired')?.reason).toBe('ShutdownTimeReached');
+    await waitGone(SANDBOX, 'claim-keep-sb');
+    await eventually('claim-stranger Expired', () => get(SANDBOX_CLAIM, 'claim-stranger'), (c) => cond(c, 'Expired')?.status === 'True', 20_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await gone(SANDBOX, 'not-yours')).toBe(false);
+    expect(await gone(SANDBOX_CLAIM, 'claim-keep')).toBe(false);
+  });
+
+  it('expires a claim ttlSecondsAfterFinished after its sandbox finished', async () => {
+    const claim = await createClaim('claim-ttl', { ttlSecondsAfterFinished: 2 });
+    await bindSandbox(claim, 'claim-ttl-sb');
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(cond(await get(SANDBOX_CLAIM, 'claim-ttl'), 'Expired')).toBeUndefined();
+    // The claim-controller mirrors Finished from the Sandbox; here we write it as it would.
+    const finishedAt = Date.now();
+    await suite.admin.patch(
+      SANDBOX_CLAIM,
+      { namespace: ns, name: 'claim-ttl' },
+      { status: { conditions: [{ type: 'Finished', status: 'True', reason: 'PodSucceeded', message: 'pod succeeded', lastTransitionTime: at(0) }] } },
+      { type: 'merge', subresource: 'status' },
+    );
+    const expired = await eventually('claim-ttl Expired', () => get(SANDBOX_CLAIM, 'claim-ttl'), (c) => cond(c, 'Expired')?.status === 'True', 20_000);
+    expect(cond(expired, 'Expired')?.reason).toBe('TTLAfterFinishedReached');
+    expect(Date.parse(cond(expired, 'Expired')!.lastTransitionTime!)).toBeGreaterThanOrEqual(Math.floor(finishedAt / 1000) * 1000 + 1_000);
+    await waitGone(SANDBOX, 'claim-ttl-sb');
+  });
+
+  it('acts at start on deadlines that passed while it was down, and exposes its metrics', async () => {
+    expect(await reaper.stop()).toBe(0);
+    await createSandbox('missed-1', { shutdownTime: at(500), shutdownPolicy: 'Delete' });
+    await createSandbox('missed-2', { shutdownTime: at(200), shutdownPolicy: 'Delete' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await gone(SANDBOX, 'missed-1')).toBe(false);
+    reaper = await suite.start('ttl-reaper');
+    await waitGone(SANDBOX, 'missed-1');
+    await waitGone(SANDBOX, 'missed-2');
+    const ours = (await reaper.metrics()).split('\n').filter((l) => l.startsWith('agent_sandbox_ttl_'));
+    expect(ours).toEqual(
+      expect.arrayContaining([
+        'agent_sandbox_ttl_actions_total{kind="Sandbox",policy="Delete"} 2',
+        'agent_sandbox_ttl_deadline_lag_seconds_count{kind="Sandbox"} 2',
+        expect.stringMatching(/^agent_sandbox_ttl_pending_deadlines \d+$/),
+      ]),
+    );
+  });
+
+  it('with two replicas and leader election, only the leader acts', async () => {
+    expect(await reaper.stop()).toBe(0);
+    const args = ['--leader-elect', '--leader-election-id=ttl-reaper-test'];
+    const a = await suite.start('ttl-reaper', args);
+    const b = await suite.start('ttl-reaper', args);
+    await createSandbox('le-1', { shutdownTime: at(1_500), shutdownPolicy: 'Delete' });
+    await waitGone(SANDBOX, 'le-1');
+    const acted = (p: ProgramProcess) => p.lines.filter((l) => l.msg === 'deleted the Sandbox at its shutdownTime').length;
+    expect(acted(a) + acted(b)).toBe(1);
+    const [leader, standby] = acted(a) === 1 ? [a, b] : [b, a];
+
+    expect(await leader.stop()).toBe(0);
+    await createSandbox('le-2', { shutdownTime: at(1_000), shutdownPolicy: 'Delete' });
+    await waitGone(SANDBOX, 'le-2', 15_000);
+    expect(acted(standby)).toBe(1);
+  });
+});
