@@ -93,19 +93,29 @@ export class KubeClient {
 
   /** One request; the decoded JSON body on 2xx, else an ApiError from the Status. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const res = await this.#open(method, path, { ...options, timeoutMs: options.timeoutMs ?? 30_000 });
-    const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const { status, text } = await this.#exchange(method, path, options);
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
       body = { message: text.slice(0, 500) };
     }
-    const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw ApiError.fromStatus(status, body);
     return body as T;
+  }
+
+  /** A GET whose body is text, such as the API server's `/metrics`. */
+  async getText(path: string, options: RequestOptions = {}): Promise<string> {
+    const { status, text } = await this.#exchange('GET', path, options);
+    if (status < 200 || status >= 300) throw ApiError.fromStatus(status, { message: text.slice(0, 500) });
+    return text;
+  }
+
+  async #exchange(method: string, path: string, options: RequestOptions): Promise<{ status: number; text: string }> {
+    const res = await this.#open(method, path, { ...options, timeoutMs: options.timeoutMs ?? 30_000 });
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    return { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
   }
 
   /**
