@@ -123,6 +123,10 @@ export async function controllerSuite(prefix: string): Promise<Suite> {
 
 export async function startController(args: string[]): Promise<ControllerProcess> {
   const child = spawn(NODE, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never outlive the test run, whatever happens to it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  child.on('close', () => process.off('exit', killOnExit));
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c));

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
@@ -66,22 +66,27 @@ async function main(): Promise<void> {
       }
     }
 
+    const port = await freePort();
     controller = spawn(join(ROOT, 'node_modules', '.bin', 'node'), [
       join(ROOT, 'apps', 'sandbox-controller', 'src', 'main.ts'),
       `--kubeconfig=${kubeconfig}`,
       `--watch-namespace=${namespace}`,
-      '--health-probe-bind-address=127.0.0.1:0',
+      `--health-probe-bind-address=127.0.0.1:${port}`,
       '--log-level=warn',
       `--workers=${values.workers}`,
-    ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    const pid = controller.pid!;
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: controller!.stdout! }).on('line', (line) => {
-        if (line.includes('"msg":"started"')) resolve();
-        else if (line.includes('"level":"error"') || line.includes('"level":"fatal"')) console.error(line);
-      });
-      controller!.on('exit', (code) => reject(new Error(`controller exited (${code})`)));
-    });
+    ], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = controller;
+    process.on('exit', () => child.kill('SIGKILL'));
+    const pid = child.pid!;
+    let exited = false;
+    child.on('exit', () => (exited = true));
+    // Ready once its caches have synced (it logs nothing below warn).
+    for (;;) {
+      if (exited) throw new Error('the controller exited before it was ready');
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const cpuBefore = cpuSeconds(pid);
 
     const started = performance.now();
@@ -124,10 +129,22 @@ async function main(): Promise<void> {
     }));
   } finally {
     controller?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
     await client.delete(Kinds.Namespace, { name: namespace }).catch(() => undefined);
     client.close();
     await cluster?.down();
   }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }
 
 function round(n: number): number {
