@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { SANDBOX } from '@agent-sandbox/api';
 import { installCrds } from '@agent-sandbox/api/crds';
-import { ControlPlane } from '@agent-sandbox/controlplane';
+import { ControlPlane, freePort } from '@agent-sandbox/controlplane';
 import { Informer, KubeClient, Kinds, type KubeObject } from '@agent-sandbox/runtime';
 import { createLogger } from '@agent-sandbox/telemetry';
 
@@ -61,6 +61,21 @@ function p99Between(before: Buckets, after: Buckets): { count: number; p99Second
   return { count: total, p99Seconds: bounds[i] ?? NaN };
 }
 
+/** Upper bucket bounds of the p50, p99 and max of a Prometheus histogram, summed over labels. */
+function histogramQuantiles(text: string, name: string): { count: number; p50: number; p99: number; max: number } {
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const le = /le="([^"]+)"/.exec(line)![1]!;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  const bounds = [...buckets.keys()].sort((a, b) => a - b);
+  const total = buckets.get(Infinity) ?? 0;
+  const at = (q: number) => bounds.find((b) => (buckets.get(b) ?? 0) >= q * total) ?? NaN;
+  return { count: total, p50: at(0.5), p99: at(0.99), max: at(1) };
+}
+
 async function main(): Promise<void> {
   let cluster: ControlPlane | undefined;
   let kubeconfig = process.env.KUBECONFIG;
@@ -89,9 +104,10 @@ async function main(): Promise<void> {
     watch.start();
     await watch.waitForSync();
 
+    const healthPort = await freePort();
     reaper = spawn(
       join(ROOT, 'node_modules', '.bin', 'node'),
-      [join(ROOT, 'apps', 'ttl-reaper', 'src', 'main.ts'), `--kubeconfig=${kubeconfig}`, `--watch-namespace=${namespace}`, '--health-probe-bind-address=127.0.0.1:0', '--log-level=warn'],
+      [join(ROOT, 'apps', 'ttl-reaper', 'src', 'main.ts'), `--kubeconfig=${kubeconfig}`, `--watch-namespace=${namespace}`, `--health-probe-bind-address=127.0.0.1:${healthPort}`, '--log-level=warn'],
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
     );
 
@@ -124,6 +140,7 @@ async function main(): Promise<void> {
     while (deleted.size < count && Date.now() < giveUp) await new Promise((r) => setTimeout(r, 200));
     const after = await mutatingBuckets(client);
 
+    const reaperLag = histogramQuantiles(await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text(), 'agent_sandbox_ttl_deadline_lag_seconds');
     const lags = [...deadlines].filter(([name]) => deleted.has(name)).map(([name, at]) => deleted.get(name)! - at).sort((a, b) => a - b);
     const early = lags.filter((l) => l < 0).length;
     const apiserver = p99Between(before, after);
@@ -138,7 +155,10 @@ async function main(): Promise<void> {
           deleted: lags.length,
           missed: count - lags.length,
           deletedBeforeDeadline: early,
+          // As a client watch sees it: deadline → DELETED event.
           lagMs: { p50: quantile(lags, 0.5), p90: quantile(lags, 0.9), p99: quantile(lags, 0.99), max: lags[lags.length - 1] ?? NaN },
+          // As the reaper measures it (deadline → its delete answered), upper bucket bounds.
+          reaperLagSecondsAtMost: reaperLag,
           apiserverMutating: { requests: apiserver.count, p99Seconds: apiserver.p99Seconds },
         },
         null,

@@ -28,7 +28,12 @@ and prints where everything is. Ctrl-C stops the programs and removes the cluste
 }
 
 const say = (line: string) => console.error(`start: ${line}`);
-const cp = await ControlPlane.up({ name: 'local', profile: values.profile as Profile, progress: say });
+const cp = await ControlPlane.up({
+  name: 'local',
+  profile: values.profile as Profile,
+  preload: [join(ROOT, 'deploy', 'crds')],
+  progress: say,
+});
 
 say('building the programs');
 const build = spawnSync(join(ROOT, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '--output-style=static'], { cwd: ROOT, stdio: 'inherit' });
@@ -58,11 +63,18 @@ PROGRAMS.forEach((program, i) => {
   say(`${program}: health on http://127.0.0.1:${port}/healthz`);
 });
 
+// The example template and its warm pool (and the RuntimeClass the template names).
+const kubectl = (args: string[]) => spawnSync(cp.binaries.kubectl, args, { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: 'inherit' });
+for (const file of ['tools/dev/local-cluster.yaml', 'deploy/examples/python-runtime-template.yaml', 'deploy/examples/python-warm-pool.yaml']) {
+  if (kubectl(['apply', '--server-side', '--field-manager=npm-start', '-f', join(ROOT, file)]).status !== 0) say(`could not apply ${file}`);
+}
+
 console.error(`
 The system is running. In another shell:
   export KUBECONFIG=${cp.kubeconfigPath}
   export PATH=${join(cp.binaries.dir, 'bin')}:$PATH    # the pinned kubectl
-  kubectl get nodes
+  kubectl get sandboxtemplates,sandboxwarmpools,sandboxes
+  kubectl apply --server-side -f deploy/examples/claim-with-lifecycle.yaml   # a claim served warm
 Ctrl-C stops everything${values['keep-cluster'] ? ' but the cluster' : ''}.
 `);
 

@@ -66,6 +66,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly #log: Logger;
   readonly #handlers: EventHandlers<T>[] = [];
   #resourceVersion = '';
+  /** The current (or last) watch delivered at least one event that was applied. */
+  #watchMadeProgress = false;
   #synced = false;
   #syncedWaiters: Array<() => void> = [];
   #running: Promise<void> | undefined;
@@ -175,6 +177,14 @@ export class Informer<T extends KubeObject = KubeObject> {
           needList = true;
           continue;
         }
+        if (!needList && this.#watchMadeProgress) {
+          // A stream that delivered events and then broke (the API server closes watchers it
+          // finds slow, or restarts) resumes at once from the last resourceVersion: waiting would
+          // only delay what happened meanwhile.
+          this.#log.info({ err: describe(err) }, 'watch broke after delivering events: resuming');
+          backoff = initial;
+          continue;
+        }
         this.#log.warn({ err: describe(err), retryInMs: Math.round(backoff) }, needList ? 'list failed' : 'watch failed');
         await sleep(jitter(backoff, 0.5), stop);
         backoff = Math.min(backoff * 2, max);
@@ -232,6 +242,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const onStop = () => abort.abort();
     this.#stop.signal.addEventListener('abort', onStop, { once: true });
     let sawEvents = false;
+    this.#watchMadeProgress = false;
     let watchdog: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(watchdog);
@@ -251,6 +262,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         onLine: (line) => {
           sawEvents = true;
           this.#onEvent(line as WatchEvent);
+          this.#watchMadeProgress = true;
         },
       });
     } catch (err) {
