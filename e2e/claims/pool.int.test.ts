@@ -1,0 +1,98 @@
+/**
+ * The pool's and the claim's behaviours one by one, with the three programs as processes:
+ * scale up and down, Recreate on a template change, a claim waiting for its pool and
+ * template, and claimed members outliving their pool.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claim, ClaimKind, controllerUid, pool, PoolKind, readyOf, SandboxKind, suite, template, TemplateKind, waitUntil, WARM_LABEL, type Obj, type Suite } from './harness.ts';
+
+describe('warm pools and claims', () => {
+  let s: Suite;
+  let ns: string;
+  beforeAll(async () => {
+    s = await suite('claims-pool');
+    ns = s.ns.name;
+    await Promise.all([s.start('sandbox-controller'), s.start('warmpool-orchestrator', ['--ready-grace-period=5s']), s.start('claim-controller')]);
+  }, 120_000);
+  afterAll(async () => s?.teardown(), 120_000);
+
+  const members = async (poolName: string) => {
+    const p = await s.admin.get<Obj>(PoolKind, { namespace: ns, name: poolName });
+    return (await s.admin.list<Obj>(SandboxKind, { namespace: ns })).items.filter((x) => controllerUid(x) === p.metadata.uid && !x.metadata.deletionTimestamp);
+  };
+  const getPool = (name: string) => s.admin.get<Obj>(PoolKind, { namespace: ns, name });
+
+  it('scales up and down through the scale subresource, with the member labels and secure defaults', async () => {
+    await s.admin.create(TemplateKind, template(ns, 'scale-t'));
+    await s.admin.create(PoolKind, pool(ns, 'scale', 'scale-t', 2));
+    await waitUntil('2 Ready', async () => (await getPool('scale')).status?.readyReplicas === 2);
+    const [m] = await members('scale');
+    expect(m!.metadata.labels).toMatchObject({ 'agents.x-k8s.io/launch-type': 'warm', [WARM_LABEL]: expect.stringMatching(/^[0-9a-f]{8}$/) });
+    expect(m!.spec.podTemplate.spec.automountServiceAccountToken).toBe(false);
+    expect(m!.spec.podTemplate.metadata.annotations['cluster-autoscaler.kubernetes.io/safe-to-evict']).toBe('true');
+    const scale = (n: number) => s.admin.patch(PoolKind, { namespace: ns, name: 'scale' }, { spec: { replicas: n } }, { type: 'merge', subresource: 'scale' });
+    await scale(5);
+    await waitUntil('5 Ready', async () => (await getPool('scale')).status?.readyReplicas === 5);
+    await scale(1);
+    await waitUntil('1 member', async () => (await members('scale')).length === 1 && (await getPool('scale')).status?.replicas === 1);
+    const p = await getPool('scale');
+    expect(p.status.selector).toBe(`${WARM_LABEL}=${m!.metadata.labels![WARM_LABEL]}`);
+    expect(p.status.observedGeneration).toBe(p.metadata.generation);
+  });
+
+  it('Recreate replaces stale members at once when the template changes', async () => {
+    await s.admin.create(TemplateKind, template(ns, 'rec-t'));
+    await s.admin.create(PoolKind, pool(ns, 'rec', 'rec-t', 2, { type: 'Recreate' }));
+    await waitUntil('2 Ready', async () => (await getPool('rec')).status?.readyReplicas === 2);
+    const before = new Set((await members('rec')).map((x) => x.metadata.name));
+    await s.admin.patch(TemplateKind, { namespace: ns, name: 'rec-t' }, { spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'registry.example/runtime:2' }] } } } }, { type: 'merge' });
+    await waitUntil('all members replaced and Ready', async () => {
+      const now = await members('rec');
+      return now.length === 2 && now.every((x) => !before.has(x.metadata.name!)) && (await getPool('rec')).status?.readyReplicas === 2;
+    }, 60_000);
+    expect((await members('rec')).every((x) => x.spec.podTemplate.spec.containers[0].image === 'registry.example/runtime:2')).toBe(true);
+  });
+
+  it('holds an unschedulable member and says so', async () => {
+    await s.admin.create(TemplateKind, template(ns, 'stuck-t', { nodeSelector: { 'no-such-node': 'x' } }));
+    await s.admin.create(PoolKind, pool(ns, 'stuck', 'stuck-t', 1));
+    await waitUntil('Progressing NotProgressing', async () => {
+      const c = ((await getPool('stuck')).status?.conditions ?? []).find((x: { type: string }) => x.type === 'Progressing');
+      return c?.reason === 'NotProgressing';
+    }, 60_000);
+    expect(await members('stuck')).toHaveLength(1);
+  });
+
+  it('a claim waits for its pool and template and recovers when they appear; claimed members outlive the pool', async () => {
+    await s.admin.create(ClaimKind, claim(ns, 'early', 'late-pool'));
+    const readyReason = async () => readyOf(await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'early' }))?.reason;
+    await waitUntil('WarmPoolNotFound', async () => (await readyReason()) === 'WarmPoolNotFound');
+    await s.admin.create(PoolKind, pool(ns, 'late-pool', 'late-t', 1));
+    await waitUntil('TemplateNotFound', async () => (await readyReason()) === 'TemplateNotFound');
+    await s.admin.create(TemplateKind, template(ns, 'late-t'));
+    await waitUntil('claim Ready', async () => readyOf(await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'early' }))?.status === 'True', 60_000);
+
+    await waitUntil('pool Ready', async () => (await getPool('late-pool')).status?.readyReplicas === 1);
+    await s.admin.create(ClaimKind, claim(ns, 'warm-one', 'late-pool'));
+    await waitUntil('warm claim Ready', async () => readyOf(await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'warm-one' }))?.status === 'True', 60_000);
+    const bound = (await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'warm-one' })).status.sandbox.name as string;
+    expect(bound).not.toBe('warm-one');
+    await s.admin.delete(PoolKind, { namespace: ns, name: 'late-pool' });
+    await waitUntil('pool gone', async () => s.admin.get(PoolKind, { namespace: ns, name: 'late-pool' }).then(() => false, () => true));
+    await new Promise((r) => setTimeout(r, 3_000)); // give the garbage collector its chance
+    const survivor = await s.admin.get<Obj>(SandboxKind, { namespace: ns, name: bound });
+    expect(survivor.metadata.deletionTimestamp).toBeUndefined();
+    expect(survivor.metadata.labels?.[WARM_LABEL]).toBeUndefined();
+  });
+
+  it('rejects a claim with reserved pod metadata or env the template forbids, without binding it', async () => {
+    await s.admin.create(TemplateKind, template(ns, 'strict-t'));
+    await s.admin.create(PoolKind, pool(ns, 'strict', 'strict-t', 0));
+    await s.admin.create(ClaimKind, claim(ns, 'bad-env', 'strict', { env: [{ name: 'A', value: '1' }] }));
+    await s.admin.create(ClaimKind, claim(ns, 'bad-meta', 'strict', { additionalPodMetadata: { labels: { 'example.com/x': '1' } } })).catch(() => undefined);
+    await waitUntil('EnvVarsInjectionRejected', async () => readyOf(await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'bad-env' }))?.reason === 'EnvVarsInjectionRejected');
+    const meta = await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'bad-meta' }).catch(() => undefined);
+    if (meta) await waitUntil('InvalidMetadata', async () => readyOf(await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'bad-meta' }))?.reason === 'InvalidMetadata');
+    await expect(s.admin.get(SandboxKind, { namespace: ns, name: 'bad-env' })).rejects.toThrow();
+  });
+});
