@@ -164,3 +164,40 @@ describe('the HTTPS handler under fuzz', () => {
     expect(ok.status).toBe(200);
   });
 });
+
+describe('logs', () => {
+  it('never carry request bodies: no values, only paths and verdicts', async () => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => void lines.push(line) };
+    const logged = await startWebhook({
+      bind: { host: '127.0.0.1', port: 0 },
+      log: createLogger({ program: 'log-test', level: 'trace', destination }),
+      policy: testPolicy(),
+      dnsNames: ['127.0.0.1'],
+    });
+    try {
+      const secret = 'sk-live-7f3a9c2e-do-not-log';
+      const spec = podSpec({ hostNetwork: true, containers: [{ name: 'main', image: 'x', env: [{ name: 'API_KEY', value: secret }], securityContext: { privileged: true } }] });
+      const url = `https://127.0.0.1:${logged.address.port}`;
+      for (const path of ['/mutate', '/validate']) {
+        const body = JSON.stringify(admissionReview({ resource: 'sandboxes', operation: 'CREATE', object: sandbox('leaky', spec) }));
+        expect((await post(url + path, body, { ca: logged.caPem! })).status).toBe(200);
+      }
+      await post(`${url}/validate`, `{"broken": "${secret}`, { ca: logged.caPem! });
+      const quoted = await post(`${url}/validate`, `{"broken": ${secret}}`, { ca: logged.caPem! });
+      expect(quoted.status).toBe(400);
+      await post(`${url}/validate`, JSON.stringify({ apiVersion: secret, kind: 'AdmissionReview' }), { ca: logged.caPem! });
+      await new Promise((r) => setTimeout(r, 50));
+      const records = lines.map((l) => JSON.parse(l) as JsonRecord);
+      expect(records.some((r) => r.msg === 'review refused')).toBe(true);
+      expect(records.some((r) => r.msg === 'review answered')).toBe(true);
+      expect(records.some((r) => r.msg === 'refused a malformed request')).toBe(true);
+      for (const line of lines) {
+        expect(line).not.toContain('sk-live'); // not even the part V8 quotes in its JSON errors
+        expect(line).not.toContain('API_KEY');
+      }
+    } finally {
+      await logged.stop();
+    }
+  });
+});

@@ -28,11 +28,14 @@ export interface ReviewListenerOptions {
 class HttpProblem extends Error {
   readonly code: number;
   readonly reason: string;
+  /** What the log may say: the answer without anything quoted from the body. */
+  readonly logReason: string;
 
-  constructor(code: number, reason: string, message: string) {
+  constructor(code: number, reason: string, message: string, logReason = message) {
     super(message);
     this.code = code;
     this.reason = reason;
+    this.logReason = logReason;
   }
 }
 
@@ -82,7 +85,7 @@ export function reviewRequestListener(options: ReviewListenerOptions): (req: Inc
     const webhook = ROUTES[path];
     const refuse = (problem: HttpProblem) => {
       metrics?.malformed.inc({ webhook: webhook ?? 'none', code: String(problem.code) });
-      log.debug({ path, code: problem.code, reason: problem.message }, 'refused a malformed request');
+      log.debug({ path: webhook ? path : '(other)', code: problem.code, reason: problem.logReason }, 'refused a malformed request');
       // A refused body may still be arriving: close rather than read the rest.
       sendJson(res, problem.code, statusBody(problem.code, problem.reason, problem.message), problem.code === 413);
     };
@@ -100,7 +103,8 @@ export function reviewRequestListener(options: ReviewListenerOptions): (req: Inc
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch (err) {
-          throw new HttpProblem(400, 'BadRequest', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
+          // V8's message quotes the body; the caller may see that, the log may not.
+          throw new HttpProblem(400, 'BadRequest', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`, 'the body is not valid JSON');
         }
         const outcome = await handleReview(webhook, body, context);
         sendJson(res, 200, outcome.review);
@@ -125,7 +129,10 @@ export function reviewRequestListener(options: ReviewListenerOptions): (req: Inc
         else log.debug(fields, 'review answered');
       } catch (err) {
         if (err instanceof HttpProblem) return refuse(err);
-        if (err instanceof MalformedReview) return refuse(new HttpProblem(400, 'BadRequest', `not a valid AdmissionReview: ${err.message}`));
+        if (err instanceof MalformedReview) {
+          const message = `not a valid AdmissionReview: ${err.message}`;
+          return refuse(new HttpProblem(400, 'BadRequest', message, message.replace(/; got .*$/, '')));
+        }
         log.error({ err, path }, 'unexpected error handling a request');
         refuse(new HttpProblem(400, 'BadRequest', 'the request could not be read'));
       }
