@@ -23,7 +23,7 @@ export const depConstraints = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', 'tools/lint-fixtures/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: globals.node } },

@@ -204,8 +204,20 @@ export class ControlPlane {
     for (const component of [...COMPONENTS].reverse()) await this.stop(component);
   }
 
+  /**
+   * Re-reads the pids from state.json: another process (a fault test, the CLI) may have
+   * restarted a component since this object was made, and what it started must be stopped too.
+   */
+  async #refresh(): Promise<void> {
+    const file = join(this.dir, 'state.json');
+    if (!existsSync(file)) return;
+    const onDisk = JSON.parse(await readFile(file, 'utf8')) as ClusterState;
+    this.#state.pids = onDisk.pids;
+  }
+
   /** Stops one component (SIGTERM, then SIGKILL), for fault tests; `start` brings it back. */
   async stop(component: Component, options: { signal?: NodeJS.Signals } = {}): Promise<void> {
+    await this.#refresh();
     const pid = this.#state.pids[component];
     if (pid !== undefined) await stopProcess(pid, this.#binary(component), 10_000, options.signal ?? 'SIGTERM');
     delete this.#state.pids[component];
@@ -214,6 +226,7 @@ export class ControlPlane {
 
   /** Starts one component on its recorded port and waits until it is healthy. */
   async start(component: Component): Promise<void> {
+    await this.#refresh();
     if (isRunning(this.#state.pids[component], this.#binary(component))) return;
     const port = this.#port(component);
     if (await portInUse(port)) throw new Error(`${component}: port ${port} is in use by another process`);
@@ -234,6 +247,7 @@ export class ControlPlane {
   }
 
   async status(): Promise<ComponentStatus[]> {
+    await this.#refresh();
     return Promise.all(
       COMPONENTS.map(async (component) => {
         const pid = this.#state.pids[component];

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import {
   CoreV1Api,
@@ -29,6 +30,20 @@ async function podIsReady(namespace: string, name: string): Promise<boolean> {
 }
 
 const notFound = (err: unknown) => (err as { code?: number }).code === 404;
+
+/** Pids of live processes whose command line names `text` (a cluster's folder). */
+function processesMentioning(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 describe('the local control plane is a real Kubernetes', () => {
   let ns: TestNamespace;
@@ -167,8 +182,10 @@ describe('the harness', () => {
         return !!(await api.readNamespacedPod({ name: 'waits', namespace: 'default' })).spec?.nodeName;
       }, 30_000);
 
-      // The API server restarts on the same port and keeps its data.
-      await cp.restart('kube-apiserver');
+      // The API server restarts on the same port and keeps its data. The restart goes through
+      // another handle on the same cluster (as a fault test or the CLI would): down() below must
+      // still stop the process that handle started.
+      await (await ControlPlane.open(cp.name))!.restart('kube-apiserver');
       expect((await api.readNamespacedPod({ name: 'waits', namespace: 'default' })).metadata?.name).toBe('waits');
       status = await cp.status();
     } finally {
@@ -181,6 +198,7 @@ describe('the harness', () => {
     const state = new URL(cp.server).port;
     expect(await portInUse(Number(state))).toBe(false);
     expect(await ControlPlane.open(cp.name)).toBeUndefined();
+    expect(processesMentioning(cp.dir)).toEqual([]);
   });
 
   it('sweeps a cluster whose owning process died', async () => {
