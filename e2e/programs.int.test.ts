@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestNamespace, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 
 /** The five deployable programs, run from their built bundles as a container would run them. */
 const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook'];
@@ -26,6 +27,19 @@ function runToEnd(program: string, args: string[]): Promise<{ code: number | nul
   });
 }
 
+let ns: TestNamespace;
+beforeAll(async () => {
+  ns = await createTestNamespace('programs');
+});
+afterAll(async () => ns?.remove());
+
+/** What each program needs to start for real against the test cluster, confined to one namespace. */
+function startArgs(program: string): string[] {
+  const kubeconfig = `--kubeconfig=${inject('kubeconfig')}`;
+  if (program === 'admission-webhook') return [kubeconfig, '--bind-address=127.0.0.1:0'];
+  return [kubeconfig, `--watch-namespace=${ns.name}`, `--leader-election-namespace=${ns.name}`];
+}
+
 describe.each(PROGRAMS)('%s', (program) => {
   it('prints --help with every flag and its environment variable, exit 0', async () => {
     const { code, stdout } = await runToEnd(program, ['--help']);
@@ -42,16 +56,20 @@ describe.each(PROGRAMS)('%s', (program) => {
   });
 
   it('logs JSON, serves /healthz, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, [entry(program), '--health-probe-bind-address=127.0.0.1:0'], {
+    const child = spawn(process.execPath, [entry(program), '--health-probe-bind-address=127.0.0.1:0', ...startArgs(program)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const lines: Record<string, unknown>[] = [];
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Ready for the test once it serves probes and has finished starting (the webhook, for
+    // one, makes its certificates after the probes are up).
     const serving = new Promise<number>((resolve, reject) => {
+      let port: number | undefined;
       createInterface({ input: child.stdout }).on('line', (line) => {
         const record = JSON.parse(line) as Record<string, unknown>; // every line must be JSON
         lines.push(record);
-        if (record.msg === 'serving health probes') resolve(record.port as number);
+        if (record.msg === 'serving health probes') port = record.port as number;
+        if (record.msg === 'started' && port !== undefined) resolve(port);
       });
       child.on('close', () => reject(new Error(`${program} exited before serving: ${JSON.stringify(lines)}`)));
     });

@@ -1,5 +1,7 @@
 /** The typed client for the four kinds against a real API server. */
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { isConflict, isNotFound, type Sandbox, type WatchEvent } from '@agent-sandbox/api';
+import { waitFor } from '@agent-sandbox/controlplane/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiSuite, claim, expectRejected, FIELD_MANAGER, sandbox, template, warmPool, type ApiSuite } from './support.ts';
 
@@ -160,6 +162,18 @@ describe('typed client', () => {
   it('deletes with preconditions and a propagation policy', async () => {
     const created = await suite.clients.claims.create(claim(ns, 'doomed'), write);
     await expectRejected(suite.clients.claims.delete(ns, 'doomed', { preconditions: { uid: 'not-the-uid' } }), 409, 'does not match the UID');
+    // A dependent that blocks its owner's deletion and cannot go yet (a finalizer holds it).
+    const core = suite.kc.makeApiClient(CoreV1Api);
+    const dependent = await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: {
+        metadata: {
+          name: 'doomed-dependent',
+          finalizers: ['agent-sandbox.test/hold'],
+          ownerReferences: [{ apiVersion: created.apiVersion, kind: created.kind, name: 'doomed', uid: created.metadata.uid!, blockOwnerDeletion: true }],
+        },
+      },
+    });
     await suite.clients.claims.delete(ns, 'doomed', {
       propagationPolicy: 'Foreground',
       preconditions: { uid: created.metadata.uid!, resourceVersion: created.metadata.resourceVersion! },
@@ -168,6 +182,14 @@ describe('typed client', () => {
     const marked = await suite.clients.claims.get(ns, 'doomed');
     expect(marked.metadata.deletionTimestamp).toBeTruthy();
     expect(marked.metadata.finalizers).toContain('foregroundDeletion');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await suite.clients.claims.get(ns, 'doomed')).metadata.deletionTimestamp).toBeTruthy();
+    // Release the dependent: the garbage collector deletes it, then the claim.
+    await core.patchNamespacedConfigMap(
+      { name: dependent.metadata!.name!, namespace: ns, body: [{ op: 'remove', path: '/metadata/finalizers' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    await waitFor('the claim to be gone after its dependent', () => suite.clients.claims.get(ns, 'doomed').then(() => false, (e: unknown) => isNotFound(e)), 30_000);
 
     await suite.clients.claims.create(claim(ns, 'gone'), write);
     await suite.clients.claims.delete(ns, 'gone', { propagationPolicy: 'Background' });
