@@ -58,7 +58,14 @@ describe('certificate rotation', () => {
         if (Date.now() > deadline) throw new Error('the webhook did not pick up the new certificate within 10 s');
         await new Promise((r) => setTimeout(r, 50));
       }
-      await new Promise((r) => setTimeout(r, 300)); // let both loops run on the new one
+      // Let both loops run on the new one: a count of requests, not a time, so a busy machine
+      // cannot make the check vacuous.
+      const [api, direct] = [apiCalls, directCalls];
+      const settle = Date.now() + 30_000;
+      while (apiCalls < api + 8 || directCalls < direct + 8) {
+        if (Date.now() > settle) throw new Error(`only ${apiCalls - api} API and ${directCalls - direct} direct requests in 30 s after the rotation`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     };
 
     await new Promise((r) => setTimeout(r, 300));
