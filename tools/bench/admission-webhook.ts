@@ -126,7 +126,10 @@ const inflight: Promise<void>[] = [];
 for (let i = 0; i < total; i++) {
   const scheduled = start + i * interval;
   const wait = scheduled - performance.now();
-  if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  // Never send before the scheduled time (that would report negative latencies).
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  // Timers may fire up to a millisecond early by this clock: spin out the remainder.
+  while (performance.now() < scheduled) continue;
   inflight.push(
     send(i).then(
       () => void latencies.push(performance.now() - scheduled),
