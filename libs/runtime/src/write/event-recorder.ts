@@ -113,6 +113,19 @@ export class EventRecorder {
         this.#options.log.debug({ err, reason: entry.reason }, 'could not record event');
       }
     }
+    this.#forgetOld();
+  }
+
+  /** Events past the aggregation window are never patched again: forget them (bounded memory). */
+  #forgetOld(): void {
+    const window = this.#options.aggregateWindowMs ?? 600_000;
+    const now = Date.now();
+    for (const [key, sent] of this.#sent) if (now - sent.lastSeen >= window) this.#sent.delete(key);
+  }
+
+  /** Events this recorder may still aggregate into (for tests and diagnostics). */
+  get remembered(): number {
+    return this.#sent.size;
   }
 
   async #send(key: string, entry: Pending): Promise<void> {
