@@ -96,17 +96,15 @@ export async function programSuite(prefix: string): Promise<ProgramSuite> {
   await installCrds(kc);
   const admin = new KubeClient(kc);
   const ns = await createTestNamespace(prefix, kc);
-  const bound = new Map<Program, Awaited<ReturnType<typeof bindProgram>>>();
+  // Promises, so that replicas started together share one binding.
+  const bound = new Map<Program, ReturnType<typeof bindProgram>>();
   const running: ProgramProcess[] = [];
   return {
     admin,
     ns,
     async start(program, args = []) {
-      let binding = bound.get(program);
-      if (!binding) {
-        binding = await bindProgram(admin, kc, ns.name, program);
-        bound.set(program, binding);
-      }
+      if (!bound.has(program)) bound.set(program, bindProgram(admin, kc, ns.name, program));
+      const binding = await bound.get(program)!;
       const proc = await startProgram(program, [
         `--kubeconfig=${binding.kubeconfigPath}`,
         `--watch-namespace=${ns.name}`,
@@ -120,7 +118,7 @@ export async function programSuite(prefix: string): Promise<ProgramSuite> {
     },
     async teardown() {
       await Promise.all(running.map((p) => p.stop()));
-      for (const binding of bound.values()) await binding.cleanup();
+      for (const binding of bound.values()) await (await binding.catch(() => undefined))?.cleanup();
       await ns.remove();
       admin.close();
     },
