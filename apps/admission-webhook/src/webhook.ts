@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { BindAddress } from '@agent-sandbox/runtime';
 import type { Logger, Registry } from '@agent-sandbox/telemetry';
 import { patchCaBundle, type CaBundleTarget } from './kube/ca-bundle.ts';
+import { claimTemplateLookup } from './kube/claim-template.ts';
 import { poolCeilingLookup } from './kube/pool-ceiling.ts';
 import { PolicySource } from './policy/policy-source.ts';
 import type { Policy } from './policy/policy.ts';
@@ -79,7 +80,7 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     context: {
       policy: () => policy.current(),
       nowNs: options.clock ?? systemNanoClock,
-      ...(options.kubeConfig ? { poolMaxReplicas: poolCeilingLookup(options.kubeConfig) } : {}),
+      ...(options.kubeConfig ? { poolMaxReplicas: poolCeilingLookup(options.kubeConfig), claimTemplateMetadata: claimTemplateLookup(options.kubeConfig) } : {}),
     },
   });
 

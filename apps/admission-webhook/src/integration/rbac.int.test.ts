@@ -10,8 +10,9 @@ import { AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Rb
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { patchCaBundle } from '../kube/ca-bundle.ts';
+import { claimTemplateLookup } from '../kube/claim-template.ts';
 import { poolCeilingLookup } from '../kube/pool-ceiling.ts';
-import { pool, RESOURCE_INFO } from '../testing/fixtures.ts';
+import { pool, RESOURCE_INFO, template } from '../testing/fixtures.ts';
 import { DEFAULT_CONFIGURATION_NAME, webhookConfigurations } from '../webhook-config/configurations.ts';
 import { testKubeConfig } from './harness.ts';
 
@@ -73,6 +74,17 @@ describe('rbac.yaml', () => {
       }
     }
     expect(await lookup(namespace, 'missing')).toBe('not-found');
+    // A claim's pool → template → pod metadata, read with the same rules.
+    const tpl = RESOURCE_INFO.sandboxtemplates;
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: tpl.group,
+      version: tpl.version,
+      namespace,
+      plural: tpl.plural,
+      body: template('tpl', undefined, {}, { labels: { 'sandbox.users.io/tier': 'gold' } }),
+    });
+    expect(await claimTemplateLookup(asWebhook)(namespace, 'capped')).toEqual({ labels: { 'sandbox.users.io/tier': 'gold' } });
+    expect(await claimTemplateLookup(asWebhook)(namespace, 'missing')).toBeUndefined();
     expect(await patchCaBundle(asWebhook, { kind: 'MutatingWebhookConfiguration', name: DEFAULT_CONFIGURATION_NAME }, ca)).toBe(true);
     expect(await patchCaBundle(asWebhook, { kind: 'ValidatingWebhookConfiguration', name: DEFAULT_CONFIGURATION_NAME }, ca)).toBe(true);
     expect((await admission.readValidatingWebhookConfiguration({ name: DEFAULT_CONFIGURATION_NAME })).webhooks![0]!.clientConfig.caBundle).toBe(ca);

@@ -206,6 +206,30 @@ describe('good inputs', () => {
     expect(review.response.status).toMatchObject({ code: 503, message: expect.stringContaining('could not read SandboxWarmPool team-a/p to check its spec.maxReplicas (connection refused); try again') });
   });
 
+  it("refuses a claim that would change a value its pool's template sets, and admits it when the template cannot be read", async () => {
+    const asked: string[] = [];
+    const ctx: ReviewContext = {
+      ...context(),
+      claimTemplateMetadata: async (namespace, poolName) => {
+        asked.push(`${namespace}/${poolName}`);
+        return { labels: { 'sandbox.users.io/tier': 'gold' }, annotations: { 'example.com/owner': 'platform' } };
+      },
+    };
+    const changes = claim('c', { additionalPodMetadata: { labels: { 'sandbox.users.io/tier': 'free' }, annotations: { 'example.com/owner': 'platform' } } });
+    const refused = await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object: changes }), ctx);
+    expect(refused.verdict).toBe('denied');
+    expect(refused.review.response.status?.message).toContain(
+      'spec.additionalPodMetadata.labels[sandbox.users.io/tier]: Forbidden: "free": the template sets sandbox.users.io/tier to "gold"; a claim may not change it',
+    );
+    expect(asked).toEqual(['team-a/pool']);
+    // Adding new keys, or repeating the template's value, is fine.
+    const adds = claim('d', { additionalPodMetadata: { labels: { 'sandbox.users.io/tier': 'gold', 'sandbox.users.io/run': '7' } } });
+    expect((await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object: adds }), ctx)).verdict).toBe('allowed');
+    // A failed read does not refuse the claim (the claim-controller applies the rule later).
+    const unreadable: ReviewContext = { ...context(), claimTemplateMetadata: async () => Promise.reject(new Error('timeout')) };
+    expect((await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object: changes }), unreadable)).verdict).toBe('allowed');
+  });
+
   it('ignores kinds and subresources that are not its own', async () => {
     const body = admissionReview({ resource: 'sandboxes', operation: 'UPDATE', object: sandbox('s', podSpec({ hostNetwork: true })), oldObject: sandbox('s') });
     (body.request as JsonRecord).subResource = 'status';

@@ -5,7 +5,7 @@
 import type { FieldError } from '@agent-sandbox/api';
 import { mutate } from '../mutate/mutate.ts';
 import type { Policy } from '../policy/policy.ts';
-import { validate, type PoolCeilingLookup } from '../validate/validate.ts';
+import { validate, type ClaimTemplateLookup, type PoolCeilingLookup } from '../validate/validate.ts';
 import {
   allow,
   deny,
@@ -25,6 +25,7 @@ export interface ReviewContext {
   policy: () => Policy;
   nowNs: () => bigint;
   poolMaxReplicas?: PoolCeilingLookup;
+  claimTemplateMetadata?: ClaimTemplateLookup;
 }
 
 export interface ReviewOutcome {
@@ -55,6 +56,7 @@ export async function handleReview(webhook: WebhookKind, body: unknown, ctx: Rev
       policy,
       nowMs: () => Number(ctx.nowNs() / 1_000_000n),
       ...(ctx.poolMaxReplicas ? { poolMaxReplicas: ctx.poolMaxReplicas } : {}),
+      ...(ctx.claimTemplateMetadata ? { claimTemplateMetadata: ctx.claimTemplateMetadata } : {}),
     });
     if ('unavailable' in verdict) {
       return { ...base, review: reviewResponse(denyWithMessage(request.uid, 503, 'ServiceUnavailable', verdict.unavailable)), verdict: 'unavailable' };

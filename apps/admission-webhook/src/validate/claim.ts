@@ -1,5 +1,5 @@
 /** SandboxClaim rules: a fixed pool, sane pod metadata, and no expiry in the past at creation. */
-import { validateAdditionalPodMetadata, type FieldError } from '@agent-sandbox/api';
+import { validateAdditionalPodMetadata, type FieldError, type PodMetadata } from '@agent-sandbox/api';
 import type { Policy } from '../policy/policy.ts';
 import type { AdmissionRequest } from '../review/admission-review.ts';
 import { isRecord, recordAt, stringAt } from '../util/json.ts';
@@ -18,7 +18,8 @@ function checkStringMap(errors: FieldError[], value: unknown, path: string): Rec
   return out;
 }
 
-export function validateClaim(request: AdmissionRequest, policy: Policy, nowMs: number): FieldError[] {
+/** `template`: the pod metadata of the pool's template, when known (a claim may not change its values). */
+export function validateClaim(request: AdmissionRequest, policy: Policy, nowMs: number, template?: PodMetadata): FieldError[] {
   const errors: FieldError[] = [];
   const spec = recordAt(request.object, 'spec');
 
@@ -42,7 +43,7 @@ export function validateClaim(request: AdmissionRequest, policy: Policy, nowMs: 
     errors.push(
       ...validateAdditionalPodMetadata(
         { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) },
-        { allowedLabelDomains: policy.claims.allowedLabelDomains },
+        { allowedLabelDomains: policy.claims.allowedLabelDomains, ...(template ? { template } : {}) },
       ),
     );
   }

@@ -1,5 +1,5 @@
 /** The validating webhook: every rule for the kind, all problems reported at once. */
-import type { FieldError } from '@agent-sandbox/api';
+import type { FieldError, PodMetadata } from '@agent-sandbox/api';
 import type { Policy } from '../policy/policy.ts';
 import type { AdmissionRequest } from '../review/admission-review.ts';
 import type { ReviewedKind } from '../review/kinds.ts';
@@ -15,11 +15,20 @@ import { ceilingErrors, validateWarmPool } from './warm-pool.ts';
  */
 export type PoolCeilingLookup = (namespace: string, name: string) => Promise<number | undefined | 'not-found'>;
 
+/**
+ * The pod metadata of the template behind a claim's pool, for the rule that a claim may not
+ * change a value the template sets: undefined when the pool or template does not exist (yet).
+ * Throws when they cannot be read.
+ */
+export type ClaimTemplateLookup = (namespace: string, pool: string) => Promise<PodMetadata | undefined>;
+
 export interface ValidateContext {
   policy: Policy;
   nowMs: () => number;
   /** Without it, a scale review is held to the cluster's ceiling only. */
   poolMaxReplicas?: PoolCeilingLookup;
+  /** Without it (or when it fails), a claim's metadata is checked without the template's. */
+  claimTemplateMetadata?: ClaimTemplateLookup;
 }
 
 export type Verdict = { errors: FieldError[] } | { unavailable: string };
@@ -35,7 +44,7 @@ export async function validate(kind: ReviewedKind, request: AdmissionRequest, ct
       errors.push(...validatePodSpec(recordAt(recordAt(recordAt(object, 'spec'), 'podTemplate'), 'spec'), 'spec.podTemplate.spec', policy));
       break;
     case 'SandboxClaim':
-      errors.push(...validateClaim(request, policy, ctx.nowMs()));
+      errors.push(...validateClaim(request, policy, ctx.nowMs(), await claimTemplate(request, ctx)));
       break;
     case 'SandboxWarmPool':
       errors.push(...validateWarmPool(object, request.operation === 'UPDATE' ? request.oldObject : undefined, policy));
@@ -44,6 +53,22 @@ export async function validate(kind: ReviewedKind, request: AdmissionRequest, ct
       return validateScale(request, ctx);
   }
   return { errors };
+}
+
+/**
+ * The template's pod metadata when the claim adds pod metadata and a lookup is configured. A
+ * failed read does not refuse the claim: the claim-controller applies the same rule later
+ * (InvalidMetadata), so an API hiccup costs a late answer rather than a refused request.
+ */
+async function claimTemplate(request: AdmissionRequest, ctx: ValidateContext): Promise<PodMetadata | undefined> {
+  const spec = recordAt(request.object, 'spec');
+  const pool = recordAt(spec, 'warmPoolRef')?.name;
+  if (!ctx.claimTemplateMetadata || !recordAt(spec, 'additionalPodMetadata') || typeof pool !== 'string' || !request.namespace) return undefined;
+  try {
+    return await ctx.claimTemplateMetadata(request.namespace, pool);
+  } catch {
+    return undefined;
+  }
 }
 
 async function validateScale(request: AdmissionRequest, ctx: ValidateContext): Promise<Verdict> {
