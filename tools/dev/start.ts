@@ -48,7 +48,15 @@ PROGRAMS.forEach((program, i) => {
   const port = 18081 + i;
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'apps', program, 'dist', 'main.js'), `--health-probe-bind-address=127.0.0.1:${port}`, `--log-level=${values['log-level']}`],
+    [
+      join(ROOT, 'apps', program, 'dist', 'main.js'),
+      `--health-probe-bind-address=127.0.0.1:${port}`,
+      `--log-level=${values['log-level']}`,
+      // The webhook serves HTTPS on loopback only here (in a cluster it listens for the API server).
+      // The local cluster does not route admission through it (no webhook configuration is
+      // registered), so there is no caBundle to keep patched.
+      ...(program === 'admission-webhook' ? ['--bind-address=127.0.0.1:18443', '--patch-ca-bundle=false'] : []),
+    ],
     { cwd: ROOT, env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.set(program, child);

@@ -373,6 +373,9 @@ export class ControlPlane {
           `--cluster-signing-cert-file=${pki('ca.crt')}`,
           `--cluster-signing-key-file=${pki('ca.key')}`,
           '--use-service-account-credentials=true',
+          // Dynamic PersistentVolumes under /tmp for a StorageClass with the kubernetes.io/host-path
+          // provisioner (a development cluster has no storage system; kwok's Pods never mount them).
+          '--enable-hostpath-provisioner=true',
           `--service-cluster-ip-range=${SERVICE_CIDR}`,
           // One instance: no lease to wait for after a restart in a fault test.
           '--leader-elect=false',
