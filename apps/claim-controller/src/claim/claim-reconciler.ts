@@ -8,9 +8,9 @@ import {
   SANDBOX_NAME_ANNOTATION,
   validateAdditionalPodMetadata,
   type SandboxClaimStatus,
+  templateHash,
 } from '@agent-sandbox/api';
 import { CONTROLLER_UID_INDEX, controllerOf, isAlreadyExists, isConflict, isNotFound, type Manager, type ReconcileContext, type Reconciler } from '@agent-sandbox/runtime';
-import { templateHash } from '../blueprint/template-blueprint.ts';
 import { ClaimKind, PoolKind, SandboxKind, TemplateKind, type ClaimObject, type PoolObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
 import { adoptionPatch } from './adoption.ts';
 import { orderCandidates } from './candidates.ts';

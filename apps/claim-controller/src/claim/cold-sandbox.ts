@@ -14,9 +14,10 @@ import {
   TEMPLATE_REF_ANNOTATION,
   TEMPLATE_REF_HASH_LABEL,
   type VolumeClaimTemplate,
+  sandboxBlueprint,
+  templateHash,
 } from '@agent-sandbox/api';
 import type { KubeObject, OwnerReference } from '@agent-sandbox/runtime';
-import { sandboxBlueprint, templateHash } from '../blueprint/template-blueprint.ts';
 import type { ClaimObject, TemplateObject } from '../kinds.ts';
 
 export interface Rejection {

@@ -10,9 +10,9 @@ import {
   WARM_POOL_SANDBOX_LABEL,
   WarmPoolReason,
   type SandboxWarmPoolStatus,
+  sandboxBlueprint,
 } from '@agent-sandbox/api';
 import { findCondition, setCondition, type Condition, type KubeObject, type OwnerReference } from '@agent-sandbox/runtime';
-import { sandboxBlueprint } from '../blueprint/template-blueprint.ts';
 import type { PoolObject, SandboxObject, TemplateObject } from '../kinds.ts';
 import type { Member, Plan } from './plan.ts';
 

@@ -1,6 +1,10 @@
-import { controllerRef, nameHash, type SandboxWarmPoolStatus } from '@agent-sandbox/api';
+import {
+  controllerRef,
+  nameHash,
+  type SandboxWarmPoolStatus,
+  templateHash,
+} from '@agent-sandbox/api';
 import { CONTROLLER_UID_INDEX, controllerOf, isConflict, isNotFound, type Manager, type Reconciler } from '@agent-sandbox/runtime';
-import { templateHash } from '../blueprint/template-blueprint.ts';
 import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
 import type { Expectations } from './expectations.ts';
 import { memberSandbox, memberView, poolStatus, statusDiffers } from './members.ts';

@@ -1,10 +1,12 @@
 /**
  * What a Sandbox made from a template looks like, and the hash that says which version of the
- * template a Sandbox was made from. The claim-controller keeps an identical copy of this file
- * (apps may not share code except through libs); both have the same golden test, so the two
- * hashes cannot drift apart unnoticed.
+ * template a Sandbox was made from. Shared by the warmpool-orchestrator (members) and the
+ * claim-controller (cold starts, staleness): one implementation, so the hashes agree.
  */
-import { fnv1a32, SANDBOX_TEMPLATE_DEFAULTS, type SandboxSpec, type SandboxTemplate } from '@agent-sandbox/api';
+import type { SandboxSpec } from './kinds/sandbox.ts';
+import type { SandboxTemplate } from './kinds/sandbox-template.ts';
+import { SANDBOX_TEMPLATE_DEFAULTS } from './kinds/values.ts';
+import { fnv1a32 } from './name-hash.ts';
 
 /** Public resolvers for sandboxes under the secure default NetworkPolicy (cluster DNS is blocked there). */
 export const PUBLIC_NAMESERVERS = ['8.8.8.8', '1.1.1.1'] as const;
