@@ -1,13 +1,11 @@
 import type { V1Container, V1NetworkPolicySpec, V1PersistentVolumeClaimSpec, V1PodCondition, V1PodSpec, V1ServiceSpec } from '@kubernetes/client-node';
-import { SANDBOX, SANDBOX_TEMPLATE, type ResourceInfo, type Sandbox, type SandboxTemplate } from '@agent-sandbox/api';
-import type { KubeObject, ResourceKind } from '@agent-sandbox/runtime';
+import { SANDBOX, SANDBOX_TEMPLATE, type Sandbox, type SandboxTemplate } from '@agent-sandbox/api';
+import type { KubeObject } from '@agent-sandbox/runtime';
 
-function resourceKind(info: ResourceInfo): ResourceKind {
-  return { group: info.group, version: info.version, kind: info.kind, plural: info.plural, namespaced: true };
-}
+// The API's resource descriptions are the runtime's ResourceKinds as they are.
 
-export const SandboxKind = resourceKind(SANDBOX);
-export const SandboxTemplateKind = resourceKind(SANDBOX_TEMPLATE);
+export const SandboxKind = SANDBOX;
+export const SandboxTemplateKind = SANDBOX_TEMPLATE;
 
 /** The objects as this program reads them from the cache (timestamps are wire strings). */
 export type SandboxObject = Sandbox & KubeObject;
