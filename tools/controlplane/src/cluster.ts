@@ -27,7 +27,10 @@ export interface ClusterOptions {
   /** Pods each node accepts (default 5000). */
   podsPerNode?: number;
   profile?: Profile;
-  /** Overrides the profile's delay; a Pod's annotation `pod-ready.stage.kwok.x-k8s.io/delay` overrides both. */
+  /**
+   * Overrides the profile's delay; a Pod's annotation `pod-ready.stage.kwok.x-k8s.io/delay`
+   * (a Go duration such as `500ms` or `10m`) overrides both and is exact.
+   */
   podReadyDelayMs?: number;
   /** Upper bound of the delay with jitter (kwok picks uniformly between delay and this). */
   podReadyJitterMs?: number;
@@ -460,7 +463,9 @@ export class ControlPlane {
             durationMilliseconds: podReadyDelayMs,
             durationFrom: { expressionFrom: '.metadata.annotations["pod-ready.stage.kwok.x-k8s.io/delay"]' },
             jitterDurationMilliseconds: Math.max(podReadyJitterMs, podReadyDelayMs),
-            jitterDurationFrom: { expressionFrom: '.metadata.annotations["pod-ready.stage.kwok.x-k8s.io/jitter-delay"]' },
+            // kwok uses the jitter bound when it is below the delay, so a Pod's own delay must
+            // set both: the same annotation does, and the Pod waits exactly that long.
+            jitterDurationFrom: { expressionFrom: '.metadata.annotations["pod-ready.stage.kwok.x-k8s.io/delay"]' },
           };
         }
         docs.push(stringify(stage));
