@@ -29,6 +29,7 @@ Flags:
     .join(', ')}
   --pod-ready-delay <ms>    override the profile's delay before a Pod becomes Ready
   --signal <signal>         signal for "stop" (default SIGTERM)
+  --profiling               serve the API server's /debug/pprof (for profiling benchmarks)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       nodes: { type: 'string' },
       profile: { type: 'string' },
       'pod-ready-delay': { type: 'string' },
+      profiling: { type: 'boolean', default: false },
       signal: { type: 'string', default: 'SIGTERM' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values.nodes ? { nodes: Number(values.nodes) } : {}),
         ...(values.profile ? { profile: values.profile as Profile } : {}),
         ...(values['pod-ready-delay'] ? { podReadyDelayMs: Number(values['pod-ready-delay']) } : {}),
+        profiling: values.profiling,
       });
       console.log(`Cluster "${cp.name}" is up at ${cp.server}.
   export KUBECONFIG=${cp.kubeconfigPath}

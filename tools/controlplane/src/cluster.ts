@@ -41,6 +41,8 @@ export interface ClusterOptions {
   ownerPid?: number;
   /** etcd fsync (default off: a throw-away development cluster, and much faster on VMs). */
   fsync?: boolean;
+  /** Serve /debug/pprof on the API server (for profiling benchmarks; default off). */
+  profiling?: boolean;
   /**
    * Manifest files or folders applied (server-side) once the API server is up and before the
    * controller-manager starts, so that its garbage collector knows their kinds from the start
@@ -164,6 +166,7 @@ export class ControlPlane {
         podReadyDelayMs: options.podReadyDelayMs ?? profile.podReadyDelayMs,
         podReadyJitterMs: options.podReadyJitterMs ?? Math.max(profile.podReadyJitterMs, options.podReadyDelayMs ?? 0),
         fsync: options.fsync ?? false,
+        profiling: options.profiling ?? false,
       },
       ports: {
         etcdClient: await freePort(),
@@ -361,7 +364,7 @@ export class ControlPlane {
           // Head-room for benchmarks with thousands of writes per second on one machine.
           '--max-requests-inflight=1600',
           '--max-mutating-requests-inflight=800',
-          '--profiling=false',
+          `--profiling=${this.#state.options.profiling ?? false}`,
           '--v=1',
         ];
       case 'kube-controller-manager':
