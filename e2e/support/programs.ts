@@ -99,13 +99,15 @@ export async function programSuite(prefix: string): Promise<ProgramSuite> {
   // Promises, so that replicas started together share one binding.
   const bound = new Map<Program, ReturnType<typeof bindProgram>>();
   const running: ProgramProcess[] = [];
+  // Starts still in flight when teardown begins (a sibling start failed) are stopped too.
+  const starting = new Set<Promise<ProgramProcess>>();
   return {
     admin,
     ns,
     async start(program, args = []) {
       if (!bound.has(program)) bound.set(program, bindProgram(admin, kc, ns.name, program));
       const binding = await bound.get(program)!;
-      const proc = await startProgram(program, [
+      const pending = startProgram(program, [
         `--kubeconfig=${binding.kubeconfigPath}`,
         `--watch-namespace=${ns.name}`,
         `--leader-election-namespace=${ns.name}`,
@@ -113,10 +115,17 @@ export async function programSuite(prefix: string): Promise<ProgramSuite> {
         '--shutdown-timeout=5s',
         ...args,
       ]);
-      running.push(proc);
-      return proc;
+      starting.add(pending);
+      try {
+        const proc = await pending;
+        running.push(proc);
+        return proc;
+      } finally {
+        starting.delete(pending);
+      }
     },
     async teardown() {
+      await Promise.allSettled([...starting]);
       await Promise.all(running.map((p) => p.stop()));
       for (const binding of bound.values()) await (await binding.catch(() => undefined))?.cleanup();
       await ns.remove();
@@ -125,8 +134,16 @@ export async function programSuite(prefix: string): Promise<ProgramSuite> {
   };
 }
 
+/** Programs still running when this test process exits are killed with it, never orphaned. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export async function startProgram(program: Program, args: string[]): Promise<ProgramProcess> {
   const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c));
