@@ -181,12 +181,16 @@ describe('ttl-reaper', () => {
     await createSandbox('le-1', { shutdownTime: at(1_500), shutdownPolicy: 'Delete' });
     await waitGone(SANDBOX, 'le-1');
     const acted = (p: ProgramProcess) => p.lines.filter((l) => l.msg === 'deleted the Sandbox at its shutdownTime').length;
+    // The log line follows the delete's answer through a pipe: wait for it, then make sure no
+    // second replica acts as well.
+    await eventually('the acting replica to log it', async () => acted(a) + acted(b), (n) => n >= 1, 5_000);
+    await new Promise((r) => setTimeout(r, 500));
     expect(acted(a) + acted(b)).toBe(1);
     const [leader, standby] = acted(a) === 1 ? [a, b] : [b, a];
 
     expect(await leader.stop()).toBe(0);
     await createSandbox('le-2', { shutdownTime: at(1_000), shutdownPolicy: 'Delete' });
     await waitGone(SANDBOX, 'le-2', 15_000);
-    expect(acted(standby)).toBe(1);
+    await eventually('the standby to log it', async () => acted(standby), (n) => n === 1, 5_000);
   });
 });
