@@ -52,9 +52,13 @@ describe('module boundaries', () => {
   });
 
   it('keeps the model library free of runtime libraries', async () => {
-    expect((await boundaryErrors('libs/api/src/probe.ts', '@agent-sandbox/runtime')).join('\n')).toMatch(
+    // telemetry depends on nothing of ours, so the tag rule itself answers.
+    expect((await boundaryErrors('libs/api/src/probe.ts', '@agent-sandbox/telemetry')).join('\n')).toMatch(
       /tagged with "scope:model" can only depend on libs tagged with "scope:model"/,
     );
-    expect((await boundaryErrors('libs/api/src/probe.ts', '@agent-sandbox/telemetry')).join('\n')).toMatch(/scope:model/);
+    // The runtime builds on the model, so Nx may report the cycle before the tag rule.
+    expect((await boundaryErrors('libs/api/src/probe.ts', '@agent-sandbox/runtime')).join('\n')).toMatch(
+      /tagged with "scope:model" can only depend on libs tagged with "scope:model"|Circular dependency between "@agent-sandbox\/api" and "@agent-sandbox\/runtime"/,
+    );
   });
 });

@@ -1,28 +1,12 @@
-/** The parts of a Kubernetes object the runtime reads; kinds add their own fields. */
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+import type { ObjectMeta } from '@agent-sandbox/api';
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  managedFields?: unknown[];
-}
+/**
+ * Object metadata and owner references are the model's (libs/api): one definition of the wire
+ * shape for every program. The runtime adds only what a cache of any kind needs.
+ */
+export type { ObjectMeta } from '@agent-sandbox/api';
+export { controllerOf } from '@agent-sandbox/api';
+export type OwnerReference = NonNullable<ObjectMeta['ownerReferences']>[number];
 
 export interface KubeObject {
   apiVersion?: string;
@@ -56,9 +40,4 @@ export function keyOf(ref: ObjectRef): string {
 export function parseKey(key: string): ObjectRef {
   const slash = key.indexOf('/');
   return slash === -1 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
-/** The owner reference with `controller: true`, if any. */
-export function controllerOf(obj: { metadata: ObjectMeta }): OwnerReference | undefined {
-  return obj.metadata.ownerReferences?.find((ref) => ref.controller === true);
 }
