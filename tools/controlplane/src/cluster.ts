@@ -7,7 +7,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './build.ts';
 import { GiveUp, httpGet, waitFor } from './http-probe.ts';
 import { clustersDir } from './paths.ts';
-import { createCertificateAuthority, createSigningKeyPair } from './pki.ts';
+import { createCertificateAuthority, createSigningKeyPair } from '@agent-sandbox/pki';
 import { freePort, isRunning, portInUse, startDetached, stopProcess } from './process.ts';
 
 export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;

@@ -1,0 +1,1 @@
+export { createCertificateAuthority, createSigningKeyPair, type CertificateAuthority, type KeyPairPem, type LeafRequest } from './pki.ts';
