@@ -40,6 +40,7 @@ export {
 export { Informer, type EventHandlers, type InformerOptions, type InformerStats } from './cache/informer.ts';
 export { byControllerUID, byLabel, byNamespace, byOwnerUID, CONTROLLER_UID_INDEX } from './cache/indexers.ts';
 export { Store, type IndexFn, type ReplaceResult } from './cache/store.ts';
+export { compareResourceVersions, OwnWrites } from './cache/own-writes.ts';
 export { admitObject, trimObject, trimPod, type Transform } from './cache/trim.ts';
 
 export { WorkQueue, type WorkQueueMetrics, type WorkQueueOptions } from './queue/work-queue.ts';
