@@ -3,8 +3,10 @@ import {
   CONTROLLER_UID_INDEX,
   controllerOf,
   isAlreadyExists,
+  isConflict,
   isNotFound,
   Kinds,
+  OwnWrites,
   type KubeObject,
   type Manager,
   type Reconciler,
@@ -16,7 +18,7 @@ import type { SandboxMetrics } from '../metrics/sandbox-metrics.ts';
 import { desiredPod, desiredPvc, desiredService, podNameOf, sandboxRef, serviceUpToDate } from './desired-objects.ts';
 import { foreignReason, standingOf, withController } from './ownership.ts';
 import { desiredPodMetadata, podMetadataPatch } from './pod-metadata.ts';
-import { computeStatus, firstReady, isExpired, isSuspended, statusChanged, type Observation } from './sandbox-status.ts';
+import { computeStatus, firstReady, isExpired, isSuspended, onlyProgress, statusChanged, statusPatch, type Observation } from './sandbox-status.ts';
 
 export interface SandboxReconcilerOptions {
   clusterDomain: string;
@@ -26,6 +28,10 @@ export interface SandboxReconcilerOptions {
 
 /** A problem only a change elsewhere can fix (a foreign object in the way): look again later. */
 const BLOCKED_RETRY_MS = 30_000;
+/** A status write lost a resourceVersion race: look again this soon (the watch is usually there by then). */
+const CONFLICT_RETRY_MS = 50;
+/** How long progress towards Ready (see onlyProgress) may wait for the Ready write to carry it. */
+const PROGRESS_WRITE_DELAY_MS = 2_000;
 
 /**
  * Sandbox → its PVCs, Service and Pod, then its status. Reads the world from the caches, moves
@@ -38,10 +44,21 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
   const pvcs = manager.informer<PvcObject>(Kinds.PersistentVolumeClaim).store;
   const { client, writer, events } = manager;
   const now = options.now ?? (() => new Date());
+  // This process's last writes, for reconciles that run before the watch brings them back.
+  const ownSandboxes = new OwnWrites<SandboxObject>();
+  const ownPods = new OwnWrites<PodObject>();
+  /**
+   * Routine progress of an unclaimed warm-pool member (Pod created, Ready) is not recorded as
+   * an Event: the pool's status counts its members, and a busy pool would write two Events per
+   * member. Warnings are always recorded, and every Event once a claim owns the sandbox.
+   */
+  const quiet = (sandbox: SandboxObject) => controllerOf(sandbox)?.kind === 'SandboxWarmPool';
+  /** Sandboxes whose progress-only status is being held back, since when (ms). */
+  const heldSince = new Map<string, number>();
 
   return async (req, ctx) => {
-    const cached = sandboxes.get(req.key);
-    if (!cached || cached.metadata.deletionTimestamp) return; // the garbage collector takes the rest
+    const cached = ownSandboxes.fresher(req.key, sandboxes.get(req.key));
+    if (!cached || cached.metadata.deletionTimestamp) return void heldSince.delete(req.key); // the garbage collector takes the rest
     const sandbox: SandboxObject = { ...cached, apiVersion: 'agents.x-k8s.io/v1beta1', kind: 'Sandbox' };
     const namespace = sandbox.metadata.namespace!;
     const hash = nameHash(sandbox.metadata.name!);
@@ -49,7 +66,7 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
     const signal = ctx.signal;
     const obs: Observation = { sandbox, hash, clusterDomain: options.clusterDomain, multiplePods: false, serviceRequired: sandbox.spec.service === true };
 
-    const controlled = pods.byIndex(CONTROLLER_UID_INDEX, owner.uid);
+    const controlled = pods.byIndex(CONTROLLER_UID_INDEX, owner.uid).map((p) => ownPods.fresher(`${p.metadata.namespace}/${p.metadata.name}`, p)!);
     if (controlled.length > 1) {
       obs.multiplePods = true;
       events.event(sandbox, 'Warning', 'MultiplePods', `${controlled.length} Pods are controlled by this Sandbox (${controlled.map((p) => p.metadata.name).sort().join(', ')}); nothing is created or deleted`);
@@ -73,28 +90,48 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
       throw err;
     }
     if (blocked.length > 0) obs.error = blocked.join('; ');
-    await writeStatus(obs, ctx);
-    return blocked.length > 0 ? { requeueAfterMs: BLOCKED_RETRY_MS } : undefined;
+    const held = await writeStatus(obs, ctx);
+    if (blocked.length > 0) return { requeueAfterMs: BLOCKED_RETRY_MS };
+    return held !== undefined ? { requeueAfterMs: held } : undefined;
   };
 
   function ownedOrUndefined<T extends KubeObject>(obj: T | undefined, uid: string): T | undefined {
     return obj && controllerOf(obj)?.uid === uid ? obj : undefined;
   }
 
-  async function writeStatus(obs: Observation, ctx: ReconcileContext): Promise<void> {
+  /** Writes the status if it says something new; or, for news that can wait, says how long to wait (ms). */
+  async function writeStatus(obs: Observation, ctx: ReconcileContext): Promise<number | undefined> {
     const at = now();
     const status = computeStatus(obs, at);
-    if (!statusChanged(obs.sandbox, status)) return;
-    const { name, namespace } = obs.sandbox.metadata;
-    await writer.applyStatus(SandboxKind, { metadata: { name, namespace }, status }, { signal: ctx.signal });
+    const key = `${obs.sandbox.metadata.namespace}/${obs.sandbox.metadata.name}`;
+    if (!statusChanged(obs.sandbox, status)) {
+      heldSince.delete(key);
+      return undefined;
+    }
+    if (onlyProgress(obs.sandbox, status)) {
+      const since = heldSince.get(key) ?? at.getTime();
+      heldSince.set(key, since);
+      const left = since + PROGRESS_WRITE_DELAY_MS - at.getTime();
+      if (left > 0) return left;
+    }
+    heldSince.delete(key);
+    try {
+      ownSandboxes.remember(await writer.patchStatus<SandboxObject>(SandboxKind, obs.sandbox, statusPatch(obs.sandbox, status), { signal: ctx.signal }));
+    } catch (err) {
+      // Someone wrote since (a claim, the ttl-reaper): look again once the cache has it.
+      if (isConflict(err)) return CONFLICT_RETRY_MS;
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     const before = obs.sandbox.status?.conditions?.find((c) => c.type === 'Ready');
     if (ready && (ready.status !== before?.status || ready.reason !== before?.reason)) {
       ctx.log.info({ ready: ready.status, reason: ready.reason }, 'sandbox readiness changed');
-      if (ready.status === 'True') events.event(obs.sandbox, 'Normal', 'SandboxReady', ready.message);
+      if (ready.status === 'True' && !quiet(obs.sandbox)) events.event(obs.sandbox, 'Normal', 'SandboxReady', ready.message);
       else if (ready.reason === 'ReconcilerError') events.event(obs.sandbox, 'Warning', 'ReconcilerError', ready.message);
     }
     if (firstReady(obs.sandbox, status)) options.metrics?.observeFirstReady(obs.sandbox, at);
+    return undefined;
   }
 
   /** One PVC per volume claim template: created, adopted, or (foreign) reported. */
@@ -194,12 +231,12 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
       const patch = podMetadataPatch(pod, metadata);
       if (!patch) return { pod };
       const patched = await client.patch<PodObject>(Kinds.Pod, ref(pod), { metadata: patch }, { type: 'merge', fieldManager: writer.fieldManager, signal });
-      return { pod: patched };
+      return { pod: ownPods.remember(patched) };
     }
     if (expired || blocked.length > 0) return {};
     try {
       const created = await client.create<PodObject>(Kinds.Pod, desiredPod(sandbox, metadata), { fieldManager: writer.fieldManager, signal });
-      events.event(sandbox, 'Normal', 'PodCreated', `Created Pod ${podName}`);
+      if (!quiet(sandbox)) events.event(sandbox, 'Normal', 'PodCreated', `Created Pod ${podName}`);
       ctx.log.info({ pod: podName }, 'created pod');
       return { pod: created };
     } catch (err) {

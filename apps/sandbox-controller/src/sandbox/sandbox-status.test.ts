@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PodObject, SandboxObject } from '../kinds.ts';
-import { computeStatus, firstReady, statusChanged, type Observation } from './sandbox-status.ts';
+import { computeStatus, firstReady, onlyProgress, statusChanged, statusPatch, type Observation } from './sandbox-status.ts';
 
 const now = new Date('2030-01-01T00:00:00Z');
 const sb = (spec: Partial<SandboxObject['spec']> = {}, conditions: unknown[] = []): SandboxObject => ({
@@ -74,5 +74,37 @@ describe('sandbox status', () => {
     expect(firstReady(written, first)).toBe(false);
     const wasSuspended = sb({}, [{ type: 'Suspended', status: 'False', reason: 'NotSuspended', message: '', lastTransitionTime: '2029-01-01T00:00:00Z' }]);
     expect(firstReady(wasSuspended, first)).toBe(false);
+  });
+
+  it('tells progress that may wait from news that may not', () => {
+    const unbound = readyPod({ spec: { containers: [] }, status: { phase: 'Pending' } });
+    const bound = readyPod({ status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] } });
+    const created = sb();
+    // The first "not Ready yet" may wait for more.
+    expect(onlyProgress(created, computeStatus(obs({ sandbox: created }), now))).toBe(true);
+    expect(onlyProgress(created, computeStatus(obs({ sandbox: created, pod: bound }), now))).toBe(true);
+    const written = { ...created, status: computeStatus(obs({ sandbox: created, pod: unbound }), now) };
+    const scheduled = computeStatus(obs({ sandbox: written, pod: bound }), now);
+    expect(statusChanged(written, scheduled)).toBe(true);
+    expect(onlyProgress(written, scheduled)).toBe(true);
+    // Never held back: an unschedulable Pod, Ready, a problem, a Service that appears.
+    const unschedulable = readyPod({ spec: { containers: [] }, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] } });
+    expect(onlyProgress(written, computeStatus(obs({ sandbox: written, pod: unschedulable }), now))).toBe(false);
+    expect(onlyProgress(written, computeStatus(obs({ sandbox: written, pod: readyPod() }), now))).toBe(false);
+    expect(onlyProgress(written, computeStatus(obs({ sandbox: written, pod: bound, error: 'boom' }), now))).toBe(false);
+    expect(onlyProgress(written, computeStatus(obs({ sandbox: written, pod: bound, service: { metadata: { name: 's' } } }), now))).toBe(false);
+    // Falling out of Ready is news.
+    const ready = { ...created, status: computeStatus(obs({ sandbox: created, pod: readyPod() }), now) };
+    expect(onlyProgress(ready, computeStatus(obs({ sandbox: ready, pod: bound }), now))).toBe(false);
+  });
+
+  it('patches the status: keeps the ttl-reaper\'s Expired, clears fields that went', () => {
+    const before = sb({}, [expired]);
+    before.status = { ...before.status, service: 's', serviceFQDN: 's.n.svc.cluster.local', podIPs: ['10.0.0.1'], nodeName: 'node-1' };
+    const next = computeStatus(obs({ sandbox: before }), now);
+    const patch = statusPatch(before, next);
+    expect((patch.conditions as Array<{ type: string }>).map((c) => c.type).sort()).toEqual(['Expired', 'Ready']);
+    expect(patch).toMatchObject({ service: null, serviceFQDN: null, podIPs: null, nodeName: null, selector: 'agents.x-k8s.io/sandbox-name-hash=h' });
+    expect(statusPatch(sb(), next)).not.toHaveProperty('service');
   });
 });

@@ -133,3 +133,46 @@ export function firstReady(sandbox: SandboxObject, next: SandboxStatus): boolean
   // A sandbox that was suspended or finished before has been Ready already.
   return !findCondition(before, ConditionType.Suspended) && !findCondition(before, ConditionType.Finished) && (was === undefined || was.reason === SandboxReason.DependenciesNotReady);
 }
+
+/**
+ * Whether `next` only reports progress towards Ready that nobody waits on: the sandbox is not
+ * Ready before or after, no problem is reported (the reason stays DependenciesNotReady, the Pod
+ * is not unschedulable), and nothing else a reader acts on changes (Service, Finished,
+ * Suspended). Such news may wait briefly to be carried by the next write: a Pod is usually
+ * scheduled and Ready moments after it is created, and the Ready write then says everything at
+ * once. A sandbox without any status yet counts as not Ready for DependenciesNotReady.
+ */
+export function onlyProgress(sandbox: SandboxObject, next: SandboxStatus): boolean {
+  const notReadyYet = (conditions: readonly Condition[]) => {
+    const ready = findCondition(conditions, ConditionType.Ready);
+    return ready === undefined || (ready.status === 'False' && ready.reason === SandboxReason.DependenciesNotReady);
+  };
+  const current = ownConditions(sandbox);
+  const upcoming = (next.conditions ?? []) as Condition[];
+  if (!notReadyYet(current) || !notReadyYet(upcoming) || !findCondition(upcoming, ConditionType.Ready)) return false;
+  if (findCondition(upcoming, ConditionType.PodScheduled)?.status === 'False') return false;
+  const same = (type: string) => {
+    const [a, b] = [findCondition(current, type), findCondition(upcoming, type)];
+    return a?.status === b?.status && a?.reason === b?.reason;
+  };
+  const cur = sandbox.status ?? {};
+  return same(ConditionType.Finished) && same(ConditionType.Suspended) && (cur.service ?? '') === (next.service ?? '') && (cur.serviceFQDN ?? '') === (next.serviceFQDN ?? '');
+}
+
+/** Status fields this program owns besides the conditions: a merge patch clears them with null when they go. */
+const OWN_FIELDS = ['selector', 'service', 'serviceFQDN', 'podIPs', 'nodeName'] as const;
+
+/**
+ * The JSON merge patch of `status` that takes the sandbox's status to `next`. A merge patch
+ * replaces the whole conditions list, so the ttl-reaper's Expired condition is carried over as
+ * it is; the write is locked on the resourceVersion it was computed from, so an Expired written
+ * meanwhile is never lost (the write fails with 409 and is computed again). Cheaper for the API
+ * server than a server-side apply of the same status.
+ */
+export function statusPatch(sandbox: SandboxObject, next: SandboxStatus): Record<string, unknown> {
+  const current = sandbox.status ?? {};
+  const expired = findCondition(current.conditions as Condition[] | undefined, ConditionType.Expired);
+  const patch: Record<string, unknown> = { ...next, conditions: expired ? [...((next.conditions ?? []) as Condition[]), expired] : (next.conditions ?? []) };
+  for (const field of OWN_FIELDS) if (current[field] !== undefined && next[field] === undefined) patch[field] = null;
+  return patch;
+}
