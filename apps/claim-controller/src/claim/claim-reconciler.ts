@@ -10,7 +10,7 @@ import {
   type SandboxClaimStatus,
   templateHash,
 } from '@agent-sandbox/api';
-import { CONTROLLER_UID_INDEX, controllerOf, isAlreadyExists, isConflict, isNotFound, type Manager, type ReconcileContext, type Reconciler } from '@agent-sandbox/runtime';
+import { CONTROLLER_UID_INDEX, controllerOf, isAlreadyExists, isConflict, isNotFound, OwnWrites, type Manager, type ReconcileContext, type Reconciler } from '@agent-sandbox/runtime';
 import { ClaimKind, PoolKind, SandboxKind, TemplateKind, type ClaimObject, type PoolObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
 import { adoptionPatch } from './adoption.ts';
 import { orderCandidates } from './candidates.ts';
@@ -33,6 +33,8 @@ export class LocalState {
   readonly taken = new Map<string, string>();
   /** Claims bound by this process whose Sandbox the cache does not show as theirs yet: claim uid → `ns/name`. */
   readonly bound = new Map<string, string>();
+  /** This process's last write of each claim, while the cache still shows an older version. */
+  readonly claims = new OwnWrites<ClaimObject>();
 
   skip(s: SandboxObject): boolean {
     const key = `${s.metadata.namespace}/${s.metadata.name}`;
@@ -88,7 +90,7 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
       const updated = await client.patch<ClaimObject>(ClaimKind, { namespace: claim.metadata.namespace, name: claim.metadata.name! }, {
         metadata: { resourceVersion: claim.metadata.resourceVersion, annotations },
       }, { type: 'merge', fieldManager, signal });
-      return withKind(updated);
+      return withKind(state.claims.remember(updated));
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) return undefined; // a newer version is on its way to the cache
       throw err;
@@ -170,7 +172,7 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
     let current = claim;
     if (statusDiffers(claim.status as SandboxClaimStatus | undefined, status)) {
       try {
-        current = withKind(await writer.patchStatus<ClaimObject>(ClaimKind, claim, status, { signal: ctx.signal }));
+        current = withKind(state.claims.remember(await writer.patchStatus<ClaimObject>(ClaimKind, claim, status, { signal: ctx.signal })));
       } catch (err) {
         if (isConflict(err) || isNotFound(err)) return { stop: true };
         throw err;
@@ -179,9 +181,9 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
     const ready = (status.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True');
     if (ready && obs.sandbox && !current.metadata.annotations?.[CLAIM_FIRST_READY_AT_ANNOTATION]) {
       try {
-        await client.patch(ClaimKind, { namespace: claim.metadata.namespace, name: claim.metadata.name! }, {
+        state.claims.remember(await client.patch<ClaimObject>(ClaimKind, { namespace: claim.metadata.namespace, name: claim.metadata.name! }, {
           metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { [CLAIM_FIRST_READY_AT_ANNOTATION]: nanoTime(now) } },
-        }, { type: 'merge', fieldManager, signal: ctx.signal });
+        }, { type: 'merge', fieldManager, signal: ctx.signal }));
         // Only the writer of the annotation records: once per claim, whatever the replicas.
         metrics.observeFirstReady(current, obs.sandbox.metadata.labels?.[LAUNCH_TYPE_LABEL] ?? 'unknown', now);
       } catch (err) {
@@ -192,7 +194,7 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
   }
 
   return async (req, ctx) => {
-    const cached = claims.get(req.key);
+    const cached = state.claims.fresher(req.key, claims.get(req.key));
     if (!cached || cached.metadata.deletionTimestamp) return;
     let claim = withKind(cached);
     const namespace = claim.metadata.namespace!;
