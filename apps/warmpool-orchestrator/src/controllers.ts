@@ -9,6 +9,7 @@ export interface ControllerSettings {
   readyGraceMs: number;
   maxBatch: number;
   expectationsTimeoutMs: number;
+  statusIntervalMs?: number;
 }
 
 const POOL_BY_TEMPLATE_INDEX = 'template';
@@ -49,7 +50,7 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       predicates: [predicates.resourceVersionChanged, predicates.generationChanged],
     })
     .withOptions({ concurrency: settings.workers })
-    .complete(poolReconciler(manager, { expectations, readyGraceMs: settings.readyGraceMs, maxBatch: settings.maxBatch }));
+    .complete(poolReconciler(manager, { expectations, readyGraceMs: settings.readyGraceMs, maxBatch: settings.maxBatch, statusIntervalMs: settings.statusIntervalMs }));
 
   // Expectations are lowered by what the informer shows; a member taken by a claim (its
   // controller moved away from the pool) also reaches its former pool, which refills.

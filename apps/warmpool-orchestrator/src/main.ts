@@ -32,6 +32,11 @@ await runProgram({
       help: 'How long a pool waits to observe its own creates and deletes before acting again anyway.',
       default: 60_000,
     },
+    'status-min-interval': {
+      kind: 'duration',
+      help: 'Least time between two status writes of a pool that change only its counts (condition changes are written at once); 0 writes every change.',
+      default: 1_000,
+    },
   },
   async start({ flags, log, health, signal }) {
     const manager = createManager({ flags, log, health }, { name: NAME, version: pkg.version });
@@ -40,6 +45,7 @@ await runProgram({
       maxBatch: flags['max-create-batch'],
       readyGraceMs: flags['ready-grace-period'],
       expectationsTimeoutMs: flags['expectations-timeout'],
+      statusIntervalMs: flags['status-min-interval'],
     });
     await manager.start(signal);
     return () => manager.stop();

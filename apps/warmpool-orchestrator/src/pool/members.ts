@@ -142,3 +142,16 @@ function normalize(s: SandboxWarmPoolStatus): unknown {
   const conditions = [...((s.conditions as Condition[] | undefined) ?? [])].sort((a, b) => a.type.localeCompare(b.type)).map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration]);
   return [s.replicas ?? 0, s.readyReplicas ?? 0, s.updatedReplicas ?? 0, s.selector ?? '', s.observedGeneration ?? 0, conditions];
 }
+
+/**
+ * Whether `next` differs from `current` only in its counts (and the messages that quote them):
+ * the same condition statuses and reasons, generation and selector. Under churn such writes may
+ * be spaced out; anything else is written at once.
+ */
+export function onlyCountsDiffer(current: SandboxWarmPoolStatus | undefined, next: SandboxWarmPoolStatus): boolean {
+  const shape = (s: SandboxWarmPoolStatus) => {
+    const conditions = [...((s.conditions as Condition[] | undefined) ?? [])].sort((a, b) => a.type.localeCompare(b.type)).map((c) => [c.type, c.status, c.reason, c.observedGeneration]);
+    return JSON.stringify([s.selector ?? '', s.observedGeneration ?? 0, conditions]);
+  };
+  return current !== undefined && shape(current) === shape(next);
+}

@@ -4,10 +4,10 @@ import {
   type SandboxWarmPoolStatus,
   templateHash,
 } from '@agent-sandbox/api';
-import { CONTROLLER_UID_INDEX, controllerOf, isConflict, isNotFound, type Manager, type Reconciler } from '@agent-sandbox/runtime';
+import { CONTROLLER_UID_INDEX, controllerOf, isConflict, isNotFound, OwnWrites, type Manager, type Reconciler } from '@agent-sandbox/runtime';
 import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
 import type { Expectations } from './expectations.ts';
-import { memberSandbox, memberView, poolStatus, statusDiffers } from './members.ts';
+import { memberSandbox, memberView, onlyCountsDiffer, poolStatus, statusDiffers } from './members.ts';
 import { plan } from './plan.ts';
 import { slowStart } from './slow-start.ts';
 
@@ -20,6 +20,8 @@ export interface PoolReconcilerOptions {
   readyGraceMs: number;
   /** Largest slow-start batch of creates. */
   maxBatch: number;
+  /** Least time between two status writes that change only the counts (0: no spacing). */
+  statusIntervalMs?: number;
   now?: () => number;
 }
 
@@ -34,11 +36,17 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
   const { client, writer, events } = manager;
   const { expectations } = options;
   const now = options.now ?? Date.now;
+  const statusIntervalMs = options.statusIntervalMs ?? 1_000;
+  // This process's last status writes, for reconciles that run before the watch brings them back.
+  const ownPools = new OwnWrites<PoolObject>();
+  /** When each pool's status was last written (ms). */
+  const writtenAt = new Map<string, number>();
 
   return async (req, ctx) => {
-    const cached = pools.get(req.key);
+    const cached = ownPools.fresher(req.key, pools.get(req.key));
     if (!cached || cached.metadata.deletionTimestamp) {
       expectations.forget(req.key);
+      writtenAt.delete(req.key);
       return; // the garbage collector removes unclaimed members with their pool
     }
     const pool: PoolObject = { ...cached, apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool' };
@@ -116,11 +124,19 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
       events.event(pool, 'Warning', 'MembersUnschedulable', `${decided.held.length} member(s) not Ready after the grace period cannot be scheduled; held, not replaced`);
     }
     const status = poolStatus({ pool, members, plan: decided, templateFound: template !== undefined });
-    if (statusDiffers(pool.status as SandboxWarmPoolStatus | undefined, status)) {
-      await writer.applyStatus(PoolKind, { metadata: { name: pool.metadata.name, namespace }, status }, { signal });
+    let statusWait: number | undefined;
+    const current = pool.status as SandboxWarmPoolStatus | undefined;
+    if (statusDiffers(current, status)) {
+      // Counts of a busy pool change with every claim: one write a second says them well enough.
+      const left = (writtenAt.get(req.key) ?? -Infinity) + statusIntervalMs - now();
+      if (left > 0 && onlyCountsDiffer(current, status)) statusWait = left;
+      else {
+        ownPools.remember(await writer.applyStatus<PoolObject>(PoolKind, { metadata: { name: pool.metadata.name, namespace }, status }, { signal }));
+        writtenAt.set(req.key, now());
+      }
     }
     if (error) throw error;
-    const waits = [decided.requeueAfterMs, expectations.remainingMs(req.key)].filter((x): x is number => x !== undefined);
+    const waits = [decided.requeueAfterMs, expectations.remainingMs(req.key), statusWait].filter((x): x is number => x !== undefined);
     return waits.length > 0 ? { requeueAfterMs: Math.min(...waits) } : undefined;
   };
 }
