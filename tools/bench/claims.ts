@@ -7,12 +7,14 @@
  *   KUBECONFIG=… node tools/bench/claims.ts [--rate 50] [--seconds 20] [--pool 300] [--replicas 1] [--workers 64]
  *
  * Latency: claim create sent → Ready=True seen by this client's own watch on the claims.
- * API writes: deltas of the API server's apiserver_request_total for POST/PUT/PATCH/DELETE, by
- * resource, divided by the claims; "critical path" counts the claim-controller's writes to
+ * API writes: deltas of the API server's apiserver_request_total for POST/PUT/PATCH/APPLY/DELETE,
+ * by resource (conflicts apart), divided by the claims; "critical path" counts the claim-controller's writes to
  * claims and sandboxes (reservation, adoption, status) and the client's create.
+ * CPU: milliseconds of CPU per claim of each control-plane process and program, from /proc.
  * Refill: a second pool of `--pool` members from nothing to all Ready.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -65,8 +67,8 @@ async function apiserverMetrics(): Promise<Map<string, number>> {
   for (const line of text.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
     const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(labels.verb!)) continue;
-    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    if (!['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE'].includes(labels.verb!)) continue;
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}${labels.code === '409' ? ' (409 Conflict)' : ''}`;
     out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
   return out;
@@ -85,6 +87,27 @@ function startProgram(program: string, extra: string[]): Promise<ChildProcess> {
   });
 }
 
+/** CPU time of a process so far, in ms (utime + stime; clock ticks are 10 ms); NaN once it is gone. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The control plane's processes, from the state.json beside the kubeconfig (a cluster made by `npm run cluster -- up`). */
+function clusterPids(): Record<string, number> {
+  try {
+    const path = process.env.KUBECONFIG!;
+    return (JSON.parse(readFileSync(join(path, '..', '..', 'state.json'), 'utf8')) as { pids: Record<string, number> }).pids;
+  } catch {
+    return {};
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 async function waitPoolReady(name: string, n: number, timeoutMs = 600_000): Promise<number> {
@@ -100,11 +123,14 @@ async function waitPoolReady(name: string, n: number, timeoutMs = 600_000): Prom
 const NS = `bench-claims-${Date.now().toString(36)}`;
 await installCrds(kc);
 await client.create(NamespaceKind, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+const programs = ['sandbox-controller', 'warmpool-orchestrator', ...Array.from({ length: Number(args.replicas) }, (_, i) => `claim-controller-${i}`)];
 const children = await Promise.all([
   startProgram('sandbox-controller', ['--workers=32']),
   startProgram('warmpool-orchestrator', ['--max-create-batch=100']),
   ...Array.from({ length: Number(args.replicas) }, () => startProgram('claim-controller', [`--workers=${args.workers}`])),
 ]);
+const processes: Record<string, number | undefined> = { ...clusterPids(), ...Object.fromEntries(programs.map((p, i) => [p, children[i]!.pid])), bench: process.pid };
+const cpuNow = () => Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuMs(pid)]));
 const result: Record<string, unknown> = { rate: RATE, seconds: SECONDS, pool: POOL, claimControllerReplicas: Number(args.replicas) };
 try {
   await client.create(TemplateKind, { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxTemplate', metadata: { name: 't', namespace: NS }, spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'img:1' }] } } } });
@@ -134,6 +160,7 @@ try {
   }).catch(() => undefined);
 
   const before = await apiserverMetrics();
+  const cpuBefore = cpuNow();
   const total = Math.round(RATE * SECONDS);
   const t0 = performance.now();
   const creates: Promise<unknown>[] = [];
@@ -153,6 +180,7 @@ try {
   await waitPoolReady('p', POOL).catch(() => undefined);
   await sleep(2_000); // let trailing writes (first-ready annotations, pod relabels) land
   const after = await apiserverMetrics();
+  const cpuAfter = cpuNow();
   abort.abort();
   await watching;
 
@@ -162,7 +190,7 @@ try {
     const d = v - (before.get(k) ?? 0);
     if (d > 0) writes[k] = Math.round((d / total) * 100) / 100;
   }
-  const critical = ['POST sandboxclaims', 'PATCH sandboxclaims', 'PATCH sandboxclaims/status', 'PATCH sandboxes'].reduce((s, k) => s + (writes[k] ?? 0), 0);
+  const critical = ['POST sandboxclaims', 'PATCH sandboxclaims', 'PATCH sandboxclaims/status', 'APPLY sandboxclaims/status', 'PATCH sandboxes'].reduce((s, k) => s + (writes[k] ?? 0), 0);
   Object.assign(result, {
     claims: total,
     ready: readyAt.size,
@@ -171,6 +199,7 @@ try {
     latencyMs: { p50: round(quantile(lat, 0.5)), p90: round(quantile(lat, 0.9)), p99: round(quantile(lat, 0.99)), max: round(lat.at(-1) ?? NaN) },
     claimsPerSecondSustained: round(readyAt.size / doneSeconds),
     sendSeconds: round(sendSeconds),
+    cpuMsPerClaim: Object.fromEntries(Object.keys(processes).map((k) => [k, round((cpuAfter[k]! - cpuBefore[k]!) / total)])),
     apiWritesPerClaim: { total: round(Object.values(writes).reduce((s, v) => s + v, 0)), criticalPathUpperBound: round(critical), byResource: writes },
   });
 
