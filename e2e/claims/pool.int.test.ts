@@ -4,6 +4,7 @@
  * template, and claimed members outliving their pool.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kinds } from '@agent-sandbox/runtime';
 import { claim, ClaimKind, controllerUid, pool, PoolKind, readyOf, SandboxKind, suite, template, TemplateKind, waitUntil, WARM_LABEL, type Obj, type Suite } from './harness.ts';
 
 describe('warm pools and claims', () => {
@@ -94,5 +95,27 @@ describe('warm pools and claims', () => {
     const meta = await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'bad-meta' }).catch(() => undefined);
     if (meta) await waitUntil('InvalidMetadata', async () => readyOf(await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'bad-meta' }))?.reason === 'InvalidMetadata');
     await expect(s.admin.get(SandboxKind, { namespace: ns, name: 'bad-env' })).rejects.toThrow();
+  });
+
+  it('records Events for claims and claimed sandboxes, not for the routine progress of unclaimed members', async () => {
+    type Ev = Obj & { reason: string; involvedObject: { kind: string; name: string } };
+    const events = async () => (await s.admin.list<Ev>(Kinds.Event, { namespace: ns })).items;
+    const reasonsFor = (list: Ev[], kind: string, name: string) => list.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name).map((e) => e.reason);
+    await s.admin.create(TemplateKind, template(ns, 'ev-t'));
+    await s.admin.create(PoolKind, pool(ns, 'ev', 'ev-t', 2));
+    await s.admin.create(PoolKind, pool(ns, 'ev-empty', 'ev-t', 0));
+    await waitUntil('2 Ready', async () => (await getPool('ev')).status?.readyReplicas === 2);
+    const warm = (await members('ev')).map((m) => m.metadata.name!);
+
+    await s.admin.create(ClaimKind, claim(ns, 'ev-warm', 'ev'));
+    await s.admin.create(ClaimKind, claim(ns, 'ev-cold', 'ev-empty'));
+    // A cold sandbox belongs to its claim from the start: its progress is worth an Event.
+    await waitUntil('the cold sandbox\'s Events', async () => {
+      const reasons = reasonsFor(await events(), 'Sandbox', 'ev-cold');
+      return reasons.includes('PodCreated') && reasons.includes('SandboxReady');
+    }, 60_000);
+    await waitUntil('SandboxAdopted on the warm claim', async () => reasonsFor(await events(), 'SandboxClaim', 'ev-warm').includes('SandboxAdopted'), 60_000);
+    const all = await events();
+    for (const name of warm) expect(reasonsFor(all, 'Sandbox', name).filter((r) => r === 'PodCreated' || r === 'SandboxReady')).toEqual([]);
   });
 });
