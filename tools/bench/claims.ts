@@ -67,7 +67,7 @@ async function apiserverMetrics(): Promise<Map<string, number>> {
   for (const line of text.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
     const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE'].includes(labels.verb!)) continue;
+    if (!['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE', 'GET'].includes(labels.verb!)) continue;
     const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}${labels.code === '409' ? ' (409 Conflict)' : ''}`;
     out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
@@ -186,9 +186,10 @@ try {
 
   const lat = [...readyAt.entries()].map(([n, t]) => t - sentAt.get(n)!).sort((a, b) => a - b);
   const writes: Record<string, number> = {};
+  const reads: Record<string, number> = {};
   for (const [k, v] of after) {
     const d = v - (before.get(k) ?? 0);
-    if (d > 0) writes[k] = Math.round((d / total) * 100) / 100;
+    if (d > 0) (k.startsWith('GET ') ? reads : writes)[k] = Math.round((d / total) * 100) / 100;
   }
   const critical = ['POST sandboxclaims', 'PATCH sandboxclaims', 'PATCH sandboxclaims/status', 'APPLY sandboxclaims/status', 'PATCH sandboxes'].reduce((s, k) => s + (writes[k] ?? 0), 0);
   Object.assign(result, {
@@ -200,6 +201,7 @@ try {
     claimsPerSecondSustained: round(readyAt.size / doneSeconds),
     sendSeconds: round(sendSeconds),
     cpuMsPerClaim: Object.fromEntries(Object.keys(processes).map((k) => [k, round((cpuAfter[k]! - cpuBefore[k]!) / total)])),
+    apiGetsPerClaim: reads,
     apiWritesPerClaim: { total: round(Object.values(writes).reduce((s, v) => s + v, 0)), criticalPathUpperBound: round(critical), byResource: writes },
   });
 
@@ -211,7 +213,13 @@ try {
   }
 } finally {
   for (const c of children) c.kill('SIGTERM');
+  // Wait for the namespace to be gone: its deletion is heavy work for the control plane, and a
+  // benchmark started right after would measure it too.
   await client.delete(NamespaceKind, { name: NS }).catch(() => undefined);
+  for (const end = Date.now() + 180_000; Date.now() < end; await sleep(500)) {
+    const gone = await client.get(NamespaceKind, { name: NS }).then(() => false, () => true);
+    if (gone) break;
+  }
   client.close();
 }
 console.log(JSON.stringify(result, null, 2));
