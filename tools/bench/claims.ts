@@ -14,7 +14,6 @@
  * Refill: a second pool of `--pool` members from nothing to all Ready.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
+import { clusterPids, cpuMs } from './src/proc.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -87,27 +87,6 @@ function startProgram(program: string, extra: string[]): Promise<ChildProcess> {
   });
 }
 
-/** CPU time of a process so far, in ms (utime + stime; clock ticks are 10 ms); NaN once it is gone. */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
-
-/** The control plane's processes, from the state.json beside the kubeconfig (a cluster made by `npm run cluster -- up`). */
-function clusterPids(): Record<string, number> {
-  try {
-    const path = process.env.KUBECONFIG!;
-    return (JSON.parse(readFileSync(join(path, '..', '..', 'state.json'), 'utf8')) as { pids: Record<string, number> }).pids;
-  } catch {
-    return {};
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 async function waitPoolReady(name: string, n: number, timeoutMs = 600_000): Promise<number> {
@@ -129,7 +108,7 @@ const children = await Promise.all([
   startProgram('warmpool-orchestrator', ['--max-create-batch=100']),
   ...Array.from({ length: Number(args.replicas) }, () => startProgram('claim-controller', [`--workers=${args.workers}`])),
 ]);
-const processes: Record<string, number | undefined> = { ...clusterPids(), ...Object.fromEntries(programs.map((p, i) => [p, children[i]!.pid])), bench: process.pid };
+const processes: Record<string, number | undefined> = { ...clusterPids(process.env.KUBECONFIG), ...Object.fromEntries(programs.map((p, i) => [p, children[i]!.pid])), bench: process.pid };
 const cpuNow = () => Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuMs(pid)]));
 const result: Record<string, unknown> = { rate: RATE, seconds: SECONDS, pool: POOL, claimControllerReplicas: Number(args.replicas) };
 try {

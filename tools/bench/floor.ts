@@ -15,12 +15,11 @@
  *
  *   KUBECONFIG=~/.cache/agent-sandbox/clusters/<name>/kubeconfig/admin.yaml node tools/bench/floor.ts [--rate 50] [--seconds 10]
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
+import { clusterPids, cpuMs } from './src/proc.ts';
 
 const { values: args } = parseArgs({ options: { rate: { type: 'string', default: '50' }, seconds: { type: 'string', default: '10' } } });
 const RATE = Number(args.rate);
@@ -28,8 +27,7 @@ const SECONDS = Number(args.seconds);
 
 const kubeconfigPath = process.env.KUBECONFIG;
 if (!kubeconfigPath) throw new Error('floor: set KUBECONFIG to a cluster made by `npm run cluster -- up`');
-const pids = (JSON.parse(readFileSync(join(kubeconfigPath, '..', '..', 'state.json'), 'utf8')) as { pids: Record<string, number> }).pids;
-const processes: Record<string, number> = { ...pids, bench: process.pid };
+const processes: Record<string, number> = { ...clusterPids(kubeconfigPath), bench: process.pid };
 
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfigPath);
@@ -38,15 +36,6 @@ const client = new KubeClient(kc);
 const SandboxKind: ResourceKind = { group: 'agents.x-k8s.io', version: 'v1beta1', kind: 'Sandbox', plural: 'sandboxes', namespaced: true };
 const ClaimKind: ResourceKind = { group: 'extensions.agents.x-k8s.io', version: 'v1beta1', kind: 'SandboxClaim', plural: 'sandboxclaims', namespaced: true };
 
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 const cpuNow = () => Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuMs(pid)]));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number) => Math.round(x * 10) / 10;

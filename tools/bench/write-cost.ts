@@ -9,12 +9,11 @@
  * The pids come from the cluster's state.json next to the kubeconfig (a cluster made by
  * `npm run cluster -- up`). Nothing else should be running against the cluster meanwhile.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { KubeClient, Kinds, type KubeObject, type PatchType, type ResourceKind } from '@agent-sandbox/runtime';
+import { clusterPids, cpuMs } from './src/proc.ts';
 
 const { values: args } = parseArgs({ options: { count: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '8' }, only: { type: 'string' } } });
 const COUNT = Number(args.count);
@@ -22,8 +21,8 @@ const CONCURRENCY = Number(args.concurrency);
 
 const kubeconfigPath = process.env.KUBECONFIG;
 if (!kubeconfigPath) throw new Error('write-cost: set KUBECONFIG to a cluster made by `npm run cluster -- up`');
-const state = JSON.parse(readFileSync(join(dirname(dirname(kubeconfigPath)), 'state.json'), 'utf8')) as { pids: Record<string, number> };
-const pids = { apiserver: state.pids['kube-apiserver']!, etcd: state.pids.etcd! };
+const state = clusterPids(kubeconfigPath);
+const pids = { apiserver: state['kube-apiserver'], etcd: state.etcd };
 
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfigPath);
@@ -32,13 +31,6 @@ const client = new KubeClient(kc);
 const SandboxKind: ResourceKind = { group: 'agents.x-k8s.io', version: 'v1beta1', kind: 'Sandbox', plural: 'sandboxes', namespaced: true };
 const ClaimKind: ResourceKind = { group: 'extensions.agents.x-k8s.io', version: 'v1beta1', kind: 'SandboxClaim', plural: 'sandboxclaims', namespaced: true };
 const EventKind: ResourceKind = { group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true };
-
-/** CPU time of a process so far, in ms (utime + stime; clock ticks are 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function measure(label: string, write: (i: number) => Promise<unknown>): Promise<[string, Record<string, number>]> {
   if (args.only && !label.startsWith('POST sandboxes') && !label.startsWith('POST sandboxclaims') && !label.includes(args.only)) return [label, {}];
