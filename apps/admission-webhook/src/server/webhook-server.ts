@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '@agent-sandbox/telemetry';
 import type { BindAddress } from '@agent-sandbox/runtime';
@@ -147,12 +147,27 @@ export interface WebhookServerOptions extends ReviewListenerOptions {
 /** The HTTPS server; its certificate can be replaced while it runs (new connections use it). */
 export class WebhookServer {
   readonly #server: Server;
+  /** Every open connection, from its TCP accept on (a TLS handshake may still be going on). */
+  readonly #sockets = new Set<Socket>();
+  /** Requests received and not yet answered. */
+  #inFlight = 0;
+  #answeredAll: (() => void) | undefined;
 
   constructor(options: WebhookServerOptions) {
     this.#server = createServer({ ...options.certificate, minVersion: 'TLSv1.2' }, reviewRequestListener(options));
     this.#server.keepAliveTimeout = 60_000;
     this.#server.requestTimeout = 30_000;
     this.#server.on('tlsClientError', (err) => options.log.debug({ err: err.message }, 'TLS handshake failed'));
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+    this.#server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+      this.#inFlight++;
+      res.once('close', () => {
+        if (--this.#inFlight === 0) this.#answeredAll?.();
+      });
+    });
   }
 
   setCertificate(certificate: SecureContextOptions): void {
@@ -171,12 +186,19 @@ export class WebhookServer {
     return server.address() as AddressInfo;
   }
 
-  /** Stops accepting connections, lets in-flight reviews finish, then closes idle ones. */
+  /**
+   * Stops accepting connections, lets in-flight reviews finish, then closes every connection.
+   * Closing only the idle ones is not enough: Node counts a connection that has not sent a
+   * request yet as busy (its headers timeout runs), and the API server keeps such spare
+   * connections in its pool until its own idle timeout (90 s), so the stop would wait for them.
+   */
   async close(): Promise<void> {
     const server = this.#server;
     if (!server.listening) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#answeredAll = resolve));
+    for (const socket of this.#sockets) socket.destroy();
     await closed;
   }
 }
