@@ -1,14 +1,38 @@
-// `npm start`: the whole system on this machine. A local control plane, the five programs
-// as separate processes (as they would run in a cluster), each with its own health port.
-// Ctrl-C stops the programs and the cluster (--keep-cluster leaves the cluster up).
+// `npm start`: the whole system on this machine, wired as in a cluster. A local control plane
+// and the five programs as separate processes, each with its own health port and running as
+// its ServiceAccount in agent-sandbox-system, bound to its apps/<program>/rbac.yaml (admission
+// trusts the programs by those names). The admission webhook is registered with the API server
+// from deploy/webhook/ (the only change: a URL on loopback instead of the Service, which the
+// local control plane cannot route to); it generates its certificate and patches its CA into
+// the caBundle, as in a cluster without cert-manager. So Sandboxes, templates, claims and pools
+// are admitted through it over TLS, and the examples are applied once it answers.
+// Ctrl-C stops the programs and the cluster. --keep-cluster leaves the cluster up and removes
+// the webhook configurations first: with failurePolicy Fail and no webhook left to answer, they
+// would refuse every object they cover.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ControlPlane, type Profile } from '@agent-sandbox/controlplane';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { SANDBOX } from '@agent-sandbox/api';
+import {
+  ControlPlane,
+  GiveUp,
+  httpGet,
+  registerLoopbackWebhooks,
+  serviceAccountKubeConfig,
+  waitFor,
+  type LoopbackWebhooks,
+  type Profile,
+} from '@agent-sandbox/controlplane';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook'] as const;
+const SYSTEM_NAMESPACE = 'agent-sandbox-system';
+const FIELD_MANAGER = 'npm-start';
+const WEBHOOK_URL = 'https://127.0.0.1:18443';
+const healthPort = (program: (typeof PROGRAMS)[number]) => 18081 + PROGRAMS.indexOf(program);
 
 const { values } = parseArgs({
   options: {
@@ -21,9 +45,16 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`Usage: npm start [-- --keep-cluster] [-- --profile fast|realistic] [-- --log-level debug]
 
-Starts the local control plane (cluster "local"), builds and runs the five programs against it,
-and prints where everything is. Ctrl-C stops the programs and removes the cluster unless
---keep-cluster is given.`);
+Starts the local control plane (cluster "local"), builds and runs the five programs against it
+(each as its ServiceAccount in ${SYSTEM_NAMESPACE}), registers the admission webhook with the
+API server at ${WEBHOOK_URL} (failurePolicy Fail, as shipped), applies the
+example template and warm pool once the API server calls the webhook, and prints where
+everything is.
+
+Ctrl-C stops the programs and removes the cluster. With --keep-cluster the cluster stays up,
+and the webhook configurations are removed before the webhook stops: with nothing left to
+answer them, every Sandbox, template, claim and pool would be refused. The next npm start
+registers them again.`);
   process.exit(0);
 }
 
@@ -44,52 +75,20 @@ if (build.status !== 0) {
 }
 
 const children = new Map<string, ChildProcess>();
-PROGRAMS.forEach((program, i) => {
-  const port = 18081 + i;
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'apps', program, 'dist', 'main.js'),
-      `--health-probe-bind-address=127.0.0.1:${port}`,
-      `--log-level=${values['log-level']}`,
-      // The webhook serves HTTPS on loopback only here (in a cluster it listens for the API server).
-      // The local cluster does not route admission through it (no webhook configuration is
-      // registered), so there is no caBundle to keep patched.
-      ...(program === 'admission-webhook' ? ['--bind-address=127.0.0.1:18443', '--patch-ca-bundle=false'] : []),
-    ],
-    { cwd: ROOT, env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.set(program, child);
-  const tag = program.padEnd(22);
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${tag}| ${line}\n`));
-  }
-  child.on('exit', (code, signal) => {
-    children.delete(program);
-    if (!stopping) say(`${program} exited (${signal ?? `code ${code}`})`);
-  });
-  say(`${program}: health on http://127.0.0.1:${port}/healthz`);
-});
+let webhooks: LoopbackWebhooks | undefined;
+let stopping: Promise<never> | undefined;
 
-// The example template and its warm pool (and the RuntimeClass the template names).
-const kubectl = (args: string[]) => spawnSync(cp.binaries.kubectl, args, { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: 'inherit' });
-for (const file of ['tools/dev/local-cluster.yaml', 'deploy/examples/python-runtime-template.yaml', 'deploy/examples/python-warm-pool.yaml']) {
-  if (kubectl(['apply', '--server-side', '--field-manager=npm-start', '-f', join(ROOT, file)]).status !== 0) say(`could not apply ${file}`);
+/** Stops everything once and exits with `code`; every caller waits for that exit. */
+function stop(code = 0): Promise<never> {
+  stopping ??= shutDown(code);
+  return stopping;
 }
 
-console.error(`
-The system is running. In another shell:
-  export KUBECONFIG=${cp.kubeconfigPath}
-  export PATH=${join(cp.binaries.dir, 'bin')}:$PATH    # the pinned kubectl
-  kubectl get sandboxtemplates,sandboxwarmpools,sandboxes
-  kubectl apply --server-side -f deploy/examples/claim-with-lifecycle.yaml   # a claim served warm
-Ctrl-C stops everything${values['keep-cluster'] ? ' but the cluster' : ''}.
-`);
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+async function shutDown(code: number): Promise<never> {
+  if (values['keep-cluster'] && webhooks) {
+    say('removing the webhook configurations');
+    await webhooks.remove().catch((err: Error) => say(`could not remove the webhook configurations: ${err.message}`));
+  }
   say('stopping the programs');
   await Promise.all(
     [...children.values()].map(
@@ -106,7 +105,120 @@ async function stop(): Promise<void> {
     say('stopping the cluster');
     await cp.down();
   }
-  process.exit(0);
+  process.exit(code);
 }
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
+
+try {
+  const admin = cp.kubeConfig();
+  say(`creating the programs' ServiceAccounts in ${SYSTEM_NAMESPACE}`);
+  const kubeconfigs = new Map<string, string>();
+  for (const program of PROGRAMS) {
+    const kc = await serviceAccountKubeConfig(admin, {
+      namespace: SYSTEM_NAMESPACE,
+      name: program,
+      clusterRoleFile: join(ROOT, 'apps', program, 'rbac.yaml'),
+      fieldManager: FIELD_MANAGER,
+    });
+    const file = join(cp.dir, 'kubeconfig', `${program}.yaml`);
+    writeFileSync(file, kc.exportConfig(), { mode: 0o600 });
+    kubeconfigs.set(program, file);
+  }
+
+  // Registered before the webhook starts, so its caBundle patcher finds them at once.
+  say(`registering the admission webhook at ${WEBHOOK_URL}`);
+  webhooks = await registerLoopbackWebhooks(admin, join(ROOT, 'deploy', 'webhook', 'webhook-configurations.yaml'), {
+    url: WEBHOOK_URL,
+    fieldManager: FIELD_MANAGER,
+  });
+
+  for (const program of PROGRAMS) {
+    const port = healthPort(program);
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'apps', program, 'dist', 'main.js'),
+        `--health-probe-bind-address=127.0.0.1:${port}`,
+        `--log-level=${values['log-level']}`,
+        // Loopback only: the API server is on this machine. The configuration name and the
+        // caBundle patching keep their defaults, as deployed.
+        ...(program === 'admission-webhook' ? [`--bind-address=${new URL(WEBHOOK_URL).host}`] : []),
+      ],
+      { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfigs.get(program) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.set(program, child);
+    const tag = program.padEnd(22);
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${tag}| ${line}\n`));
+    }
+    child.on('exit', (code, signal) => {
+      children.delete(program);
+      if (!stopping) say(`${program} exited (${signal ?? `code ${code}`})`);
+    });
+    say(`${program}: health on http://127.0.0.1:${port}/healthz`);
+  }
+
+  // Ready once it serves and has patched its CA into both configurations; the API server then
+  // picks the caBundle up through its own informers, so wait for it to really call the webhook.
+  say('waiting for the API server to admit through the webhook');
+  await waitFor(
+    'the admission webhook to be ready',
+    async () => {
+      if (!children.has('admission-webhook')) throw new GiveUp('the admission-webhook exited');
+      return (await httpGet(`http://127.0.0.1:${healthPort('admission-webhook')}/readyz`)).status === 200;
+    },
+    60_000,
+  );
+  const objects = admin.makeApiClient(CustomObjectsApi);
+  await waitFor('the API server to call the admission webhook', () => admitsThroughWebhook(objects), 30_000);
+} catch (err) {
+  say((err as Error).message);
+  await stop(1);
+}
+
+// The example template and its warm pool (and the RuntimeClass the template names).
+const kubectl = (args: string[]) => spawnSync(cp.binaries.kubectl, args, { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: 'inherit' });
+for (const file of ['tools/dev/local-cluster.yaml', 'deploy/examples/python-runtime-template.yaml', 'deploy/examples/python-warm-pool.yaml']) {
+  if (kubectl(['apply', '--server-side', '--field-manager=npm-start', '-f', join(ROOT, file)]).status !== 0) say(`could not apply ${file}`);
+}
+
+console.error(`
+The system is running. In another shell:
+  export KUBECONFIG=${cp.kubeconfigPath}
+  export PATH=${join(cp.binaries.dir, 'bin')}:$PATH    # the pinned kubectl
+  kubectl get sandboxtemplates,sandboxwarmpools,sandboxes
+  kubectl get mutatingwebhookconfigurations,validatingwebhookconfigurations   # admission at ${WEBHOOK_URL}
+  kubectl apply --server-side -f deploy/examples/claim-with-lifecycle.yaml   # a claim served warm
+Ctrl-C stops everything${values['keep-cluster'] ? ' but the cluster' : ''}.
+`);
+
+/**
+ * A dry run in "default" that only the webhook can answer this way: a Sandbox comes back with
+ * the mutating webhook's defaults, and a privileged one is refused by the validating webhook.
+ */
+async function admitsThroughWebhook(objects: CustomObjectsApi): Promise<boolean> {
+  const probe = (spec: Record<string, unknown>) =>
+    objects.createNamespacedCustomObject({
+      group: SANDBOX.group,
+      version: SANDBOX.version,
+      namespace: 'default',
+      plural: SANDBOX.plural,
+      body: {
+        apiVersion: SANDBOX.apiVersion,
+        kind: SANDBOX.kind,
+        metadata: { name: 'npm-start-webhook-probe' },
+        spec: { podTemplate: { spec: { containers: [{ name: 'probe', image: 'registry.example/probe:1' }], ...spec } } },
+      },
+      dryRun: 'All',
+    }) as Promise<{ spec: { podTemplate: { spec: Record<string, unknown> } } }>;
+  if ((await probe({})).spec.podTemplate.spec.automountServiceAccountToken !== false) return false;
+  try {
+    await probe({ hostPID: true });
+    return false;
+  } catch (err) {
+    const { body } = err as { body?: unknown };
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string } | undefined;
+    return status?.message?.startsWith('admission webhook "validate.agents.x-k8s.io" denied the request') ?? false;
+  }
+}
