@@ -117,5 +117,11 @@ describe('warm pools and claims', () => {
     await waitUntil('SandboxAdopted on the warm claim', async () => reasonsFor(await events(), 'SandboxClaim', 'ev-warm').includes('SandboxAdopted'), 60_000);
     const all = await events();
     for (const name of warm) expect(reasonsFor(all, 'Sandbox', name).filter((r) => r === 'PodCreated' || r === 'SandboxReady')).toEqual([]);
+
+    // The Pod's name is recorded by the claim's own write, warm or cold (`kubectl get sandbox -o wide`).
+    const podName = async (name: string) => (await s.admin.get<Obj>(SandboxKind, { namespace: ns, name })).metadata.annotations?.['agents.x-k8s.io/pod-name'];
+    const taken = (await s.admin.get<Obj>(ClaimKind, { namespace: ns, name: 'ev-warm' })).status.sandbox.name as string;
+    expect(await podName(taken)).toBe(taken);
+    expect(await podName('ev-cold')).toBe('ev-cold');
   });
 });

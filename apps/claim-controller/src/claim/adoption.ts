@@ -2,13 +2,15 @@
  * The one write that binds a warm member to a claim: a JSON merge patch carrying the member's
  * resourceVersion (the API server refuses it with 409 if anything changed since it was read,
  * so exactly one claim can win a member), moving the controller reference from the pool to
- * the claim, relabelling, and putting the claim's pod metadata on the pod template.
+ * the claim, relabelling, recording the Pod's name, and putting the claim's pod metadata on the
+ * pod template.
  */
 import {
   CLAIM_UID_LABEL,
   controllerRef,
   CREATED_BY_LABEL,
   nameHash,
+  POD_NAME_ANNOTATION,
   SAFE_TO_EVICT_ANNOTATION,
   TEMPLATE_REF_ANNOTATION,
   TEMPLATE_REF_HASH_LABEL,
@@ -37,7 +39,8 @@ export function adoptionPatch(claim: ClaimObject, member: SandboxObject): Record
         [CREATED_BY_LABEL]: createdByOf(claim),
         ...(templateName ? { [TEMPLATE_REF_HASH_LABEL]: nameHash(templateName) } : {}),
       },
-      ...(trace ? { annotations: { [TRACE_CONTEXT_ANNOTATION]: trace } } : {}),
+      // The Pod keeps its name: recorded for `kubectl get sandbox -o wide` in the same write.
+      annotations: { [POD_NAME_ANNOTATION]: member.metadata.annotations?.[POD_NAME_ANNOTATION] || member.metadata.name!, ...(trace ? { [TRACE_CONTEXT_ANNOTATION]: trace } : {}) },
     },
     spec: {
       podTemplate: {

@@ -16,6 +16,7 @@ import {
   type VolumeClaimTemplate,
   sandboxBlueprint,
   templateHash,
+  POD_NAME_ANNOTATION,
 } from '@agent-sandbox/api';
 import type { KubeObject, OwnerReference } from '@agent-sandbox/runtime';
 import type { ClaimObject, TemplateObject } from '../kinds.ts';
@@ -95,7 +96,7 @@ export function coldSandbox(claim: ClaimObject, template: TemplateObject, owner:
         [TEMPLATE_HASH_LABEL]: templateHash(template),
         [LAUNCH_TYPE_LABEL]: 'cold',
       },
-      annotations: { [TEMPLATE_REF_ANNOTATION]: templateName },
+      annotations: { [TEMPLATE_REF_ANNOTATION]: templateName, [POD_NAME_ANNOTATION]: claim.metadata.name! },
       ownerReferences: [owner],
     },
     spec: {

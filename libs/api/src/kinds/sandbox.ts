@@ -61,7 +61,7 @@ export const sandboxDefinition: KindDefinition = {
       name: 'Pod',
       type: 'string',
       jsonPath: `.metadata.annotations.${POD_NAME_ANNOTATION.replaceAll('.', '\\.')}`,
-      description: 'Name of the backing Pod.',
+      description: 'Name of the backing Pod, recorded when a claim creates or takes the sandbox (otherwise the Pod has the sandbox\'s name).',
       priority: 1,
     },
     { name: 'Node', type: 'string', jsonPath: '.status.nodeName', description: 'Node of the backing Pod.', priority: 1 },
