@@ -4,7 +4,9 @@
  * claims created at a fixed rate (open loop) against a pool sized to keep up. Prints one JSON
  * object.
  *
- *   KUBECONFIG=… node tools/bench/claims.ts [--rate 50] [--seconds 20] [--pool 300] [--replicas 1] [--workers 64]
+ *   KUBECONFIG=… node tools/bench/claims.ts [--rate 50] [--seconds 20] [--pool 300] [--replicas 1] [--workers 64] [--identity serviceaccount|admin]
+ *
+ * The programs run as their own ServiceAccounts (a token, as in a cluster) unless --identity admin.
  *
  * Latency: claim create sent → Ready=True seen by this client's own watch on the claims.
  * API writes: deltas of the API server's apiserver_request_total for POST/PUT/PATCH/APPLY/DELETE,
@@ -14,12 +16,15 @@
  * Refill: a second pool of `--pool` members from nothing to all Ready.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
+import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { clusterPids, cpuMs } from './src/proc.ts';
 
@@ -31,6 +36,7 @@ const { values: args } = parseArgs({
     replicas: { type: 'string', default: '1' },
     workers: { type: 'string', default: '64' },
     'skip-refill': { type: 'boolean', default: false },
+    identity: { type: 'string', default: 'serviceaccount' },
   },
 });
 const RATE = Number(args.rate);
@@ -74,8 +80,23 @@ async function apiserverMetrics(): Promise<Map<string, number>> {
   return out;
 }
 
-function startProgram(program: string, extra: string[]): Promise<ChildProcess> {
-  const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), `--kubeconfig=${process.env.KUBECONFIG}`, `--watch-namespace=${NS}`, '--health-probe-bind-address=127.0.0.1:0', '--log-level=error', ...extra], {
+/**
+ * The kubeconfig a program runs with: by default (`--identity serviceaccount`) a token of its own
+ * ServiceAccount bound to its rbac.yaml, as in a cluster; `--identity admin` uses KUBECONFIG's
+ * client certificate (which the API server verifies on every request).
+ */
+const kubeconfigFiles: string[] = [];
+async function kubeconfigFor(program: string): Promise<string> {
+  if (args.identity === 'admin') return process.env.KUBECONFIG!;
+  const asAccount = await serviceAccountKubeConfig(kc, { namespace: 'agent-sandbox-bench', name: program, clusterRoleFile: join(ROOT, 'apps', program, 'rbac.yaml'), fieldManager: 'bench' });
+  const path = join(tmpdir(), `bench-${program}-${process.pid}.kubeconfig`);
+  writeFileSync(path, asAccount.exportConfig(), { mode: 0o600 });
+  kubeconfigFiles.push(path);
+  return path;
+}
+
+async function startProgram(program: string, extra: string[]): Promise<ChildProcess> {
+  const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), `--kubeconfig=${await kubeconfigFor(program)}`, `--watch-namespace=${NS}`, '--health-probe-bind-address=127.0.0.1:0', '--log-level=error', ...extra], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -110,7 +131,7 @@ const children = await Promise.all([
 ]);
 const processes: Record<string, number | undefined> = { ...clusterPids(process.env.KUBECONFIG), ...Object.fromEntries(programs.map((p, i) => [p, children[i]!.pid])), bench: process.pid };
 const cpuNow = () => Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuMs(pid)]));
-const result: Record<string, unknown> = { rate: RATE, seconds: SECONDS, pool: POOL, claimControllerReplicas: Number(args.replicas) };
+const result: Record<string, unknown> = { rate: RATE, seconds: SECONDS, pool: POOL, claimControllerReplicas: Number(args.replicas), identity: args.identity };
 try {
   await client.create(TemplateKind, { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxTemplate', metadata: { name: 't', namespace: NS }, spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'img:1' }] } } } });
   const poolObj = (name: string) => ({ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool', metadata: { name, namespace: NS }, spec: { replicas: POOL, sandboxTemplateRef: { name: 't' } } });
@@ -192,6 +213,7 @@ try {
   }
 } finally {
   for (const c of children) c.kill('SIGTERM');
+  for (const file of kubeconfigFiles) rmSync(file, { force: true });
   // Wait for the namespace to be gone: its deletion is heavy work for the control plane, and a
   // benchmark started right after would measure it too.
   await client.delete(NamespaceKind, { name: NS }).catch(() => undefined);
