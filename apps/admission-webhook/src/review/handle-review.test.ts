@@ -136,6 +136,22 @@ describe('good inputs', () => {
     expect(pc.securityContext).toEqual({ privileged: true, capabilities: { drop: ['ALL'] } });
   });
 
+  it('refuses values of any shape with a message, never an internal error (found by the fuzz test)', async () => {
+    // String(value) throws for an object whose toString is not a function.
+    const odd = { toString: '' };
+    const cases = [
+      ['sandboxes', sandbox('odd-runtime', podSpec({ runtimeClassName: odd }))],
+      ['sandboxclaims', claim('odd-time', { lifecycle: { shutdownTime: odd } })],
+      ['sandboxclaims', claim('odd-label', {}, { labels: { 'agents.x-k8s.io/created-by': odd } })],
+    ] as const;
+    for (const [resource, object] of cases) {
+      const { review, verdict } = await handleReview('validate', admissionReview({ resource, operation: 'CREATE', object }), context());
+      expect(verdict).toBe('denied');
+      expect(review.response.status?.reason).not.toBe('InternalError');
+      expect(review.response.status?.message).toContain('toString');
+    }
+  });
+
   it('uses the namespace\'s default runtime class before the cluster\'s', async () => {
     const ctx = context();
     const policy = testPolicy();

@@ -36,3 +36,21 @@ export function stringMap(value: unknown): Record<string, string> | undefined {
   }
   return out;
 }
+
+/**
+ * A value of any shape as text for an error message: strings as they are, anything else as
+ * JSON, cut to `max` characters. Never throws: `String(value)` would, for an object whose
+ * `toString` is not a function (a request body can say anything).
+ */
+export function shown(value: unknown, max = 120): string {
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else {
+    try {
+      text = JSON.stringify(value) ?? typeof value;
+    } catch {
+      text = typeof value;
+    }
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

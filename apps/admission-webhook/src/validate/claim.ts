@@ -2,7 +2,7 @@
 import { validateAdditionalPodMetadata, type FieldError, type PodMetadata } from '@agent-sandbox/api';
 import type { Policy } from '../policy/policy.ts';
 import type { AdmissionRequest } from '../review/admission-review.ts';
-import { isRecord, recordAt, stringAt } from '../util/json.ts';
+import { isRecord, recordAt, shown, stringAt } from '../util/json.ts';
 
 function checkStringMap(errors: FieldError[], value: unknown, path: string): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
@@ -55,7 +55,7 @@ export function validateClaim(request: AdmissionRequest, policy: Policy, nowMs: 
       errors.push({
         path: 'spec.lifecycle.shutdownTime',
         type: 'Invalid',
-        value: String(shutdownTime),
+        value: shown(shutdownTime),
         detail: 'must be an RFC 3339 time such as 2030-01-01T00:00:00Z',
       });
     } else if (at < nowMs - policy.claims.shutdownTimeToleranceMs) {

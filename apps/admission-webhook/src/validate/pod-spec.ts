@@ -5,7 +5,7 @@
  */
 import type { FieldError } from '@agent-sandbox/api';
 import type { Policy } from '../policy/policy.ts';
-import { arrayAt, isRecord, recordAt, stringAt, type JsonRecord } from '../util/json.ts';
+import { arrayAt, isRecord, recordAt, stringAt, shown, type JsonRecord } from '../util/json.ts';
 
 const HOST_NAMESPACES = [
   ['hostNetwork', "sharing the host's network namespace is not allowed; remove hostNetwork or set it to false"],
@@ -101,7 +101,7 @@ export function validatePodSpec(podSpec: unknown, path: string, policy: Policy):
       errors.push({
         path: `${path}.runtimeClassName`,
         type: 'Forbidden',
-        value: String(runtimeClass),
+        value: shown(runtimeClass),
         detail: `the cluster's policy allows only these runtime classes: ${allowed.join(', ')}`,
       });
     }

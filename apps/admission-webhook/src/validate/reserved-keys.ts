@@ -16,7 +16,7 @@ import {
 import type { Policy } from '../policy/policy.ts';
 import type { AdmissionRequest, UserInfo } from '../review/admission-review.ts';
 import type { ReviewedKind } from '../review/kinds.ts';
-import { isRecord, recordAt } from '../util/json.ts';
+import { isRecord, recordAt, shown } from '../util/json.ts';
 
 export function isTrusted(user: UserInfo, policy: Policy): boolean {
   return policy.trusted.usernames.includes(user.username) || user.groups.some((g) => policy.trusted.groups.includes(g));
@@ -55,7 +55,7 @@ function checkMap(
     const at = `${path}.${map}[${key}]`;
     if (userSettable(kind, map, key, operation)) {
       if (map === 'labels' && key === CREATED_BY_LABEL && !(CREATED_BY_VALUES as readonly unknown[]).includes(value)) {
-        errors.push({ path: at, type: 'Invalid', value: String(value), detail: `must be one of: ${CREATED_BY_VALUES.join(', ')}` });
+        errors.push({ path: at, type: 'Invalid', value: shown(value), detail: `must be one of: ${CREATED_BY_VALUES.join(', ')}` });
       }
       continue;
     }
