@@ -94,15 +94,18 @@ describe('ttl-reaper', () => {
   });
 
   it('follows a deadline moved earlier, later, or removed', async () => {
+    // Far enough ahead that a loaded API server still takes the changes before the first deadline.
+    const first = Date.now() + 8_000;
     await createSandbox('moved-earlier', { shutdownTime: at(3_600_000), shutdownPolicy: 'Delete' });
-    await createSandbox('moved-later', { shutdownTime: at(2_000), shutdownPolicy: 'Delete' });
-    await createSandbox('removed', { shutdownTime: at(2_000), shutdownPolicy: 'Delete' });
+    await createSandbox('moved-later', { shutdownTime: at(first - Date.now()), shutdownPolicy: 'Delete' });
+    await createSandbox('removed', { shutdownTime: at(first - Date.now()), shutdownPolicy: 'Delete' });
     const patch = (name: string, spec: unknown) => suite.admin.patch(SANDBOX, { namespace: ns, name }, { spec }, { type: 'merge' });
     await patch('moved-earlier', { shutdownTime: at(1_000) });
     await patch('moved-later', { shutdownTime: at(3_600_000) });
     await patch('removed', { shutdownTime: null });
+    expect(Date.now()).toBeLessThan(first - 1_000); // (at() drops the milliseconds) else the test proves nothing: the first deadline passed before the changes
     await waitGone(SANDBOX, 'moved-earlier', 15_000);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await new Promise((r) => setTimeout(r, Math.max(0, first + 2_000 - Date.now())));
     expect(await gone(SANDBOX, 'moved-later')).toBe(false);
     expect(await gone(SANDBOX, 'removed')).toBe(false);
   });

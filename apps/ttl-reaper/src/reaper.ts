@@ -5,6 +5,7 @@ import {
   type Condition,
 } from '@agent-sandbox/api';
 import {
+  isConflict,
   isNotFound,
   Kinds,
   objectKey,
@@ -41,7 +42,8 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 
 /**
  * The only program that acts on clocks. Informers keep every Sandbox and SandboxClaim deadline
  * in one heap with one timer; at a deadline the key goes to the kind's controller, whose
- * reconcile reads the object afresh and acts by its shutdown policy. Only the leader's
+ * reconcile reads the object afresh from the API server (the cache may lag a deadline just
+ * moved) and acts by its shutdown policy on that version only (resourceVersion preconditions). Only the leader's
  * controllers act; every replica keeps the heap warm.
  */
 export function registerReaper(manager: Manager, options: ReaperOptions): { scheduler: DeadlineScheduler } {
@@ -134,20 +136,41 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
     }
   }
 
-  /** Deletes `obj` (this very object: uid precondition); false when it was gone already. */
-  async function deleteObject(kind: ResourceKind, obj: KubeObject, propagationPolicy: 'Background' | 'Foreground', ctx: ReconcileContext): Promise<boolean> {
+  /**
+   * Deletes `obj`: this very object (uid precondition), and with `version`, only as it was read
+   * (resourceVersion precondition: a deadline moved meanwhile is never acted on). 'gone' when
+   * there was nothing of ours to delete, 'changed' when it changed since it was read.
+   */
+  async function deleteObject(kind: ResourceKind, obj: KubeObject, propagationPolicy: 'Background' | 'Foreground', ctx: ReconcileContext, version = false): Promise<'deleted' | 'gone' | 'changed'> {
+    const preconditions = { uid: obj.metadata.uid!, ...(version ? { resourceVersion: obj.metadata.resourceVersion } : {}) };
     try {
-      await manager.client.delete(kind, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, { preconditions: { uid: obj.metadata.uid! }, propagationPolicy, signal: ctx.signal });
-      return true;
+      await manager.client.delete(kind, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, { preconditions, propagationPolicy, signal: ctx.signal });
+      return 'deleted';
     } catch (err) {
-      // Gone, or replaced by a namesake (the uid precondition fails with 409): nothing of ours to delete.
-      if (isNotFound(err) || (err as { code?: number }).code === 409) return false;
+      if (isNotFound(err)) return 'gone';
+      if (!isConflict(err)) throw err;
+      // A namesake (uid) is not ours; a newer version of ours is read again.
+      return version ? 'changed' : 'gone';
+    }
+  }
+
+  /**
+   * The object as the API server has it now, or undefined when it is gone or replaced by a
+   * namesake. Deadlines come due from the cache, which may lag a deadline moved a moment ago:
+   * the reaper acts only on what it reads here.
+   */
+  async function readFresh<T extends KubeObject>(kind: ResourceKind, cached: T, ctx: ReconcileContext): Promise<T | undefined> {
+    try {
+      const obj = await manager.client.get<T>(kind, { namespace: cached.metadata.namespace, name: cached.metadata.name! }, { signal: ctx.signal });
+      return obj.metadata.uid === cached.metadata.uid ? obj : undefined;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  /** `Expired=True` by server-side apply: the reaper owns that one condition and nothing else. */
-  async function markExpired(kind: ResourceKind, obj: KubeObject & { metadata: { generation?: number } }, deadline: Deadline, message: string, ctx: ReconcileContext): Promise<void> {
+  /** `Expired=True` by server-side apply (the reaper owns that one condition and nothing else), on the version read; false if it changed since. */
+  async function markExpired(kind: ResourceKind, obj: KubeObject & { metadata: { generation?: number } }, deadline: Deadline, message: string, ctx: ReconcileContext): Promise<boolean> {
     const expired: Condition = {
       type: ConditionType.Expired,
       status: 'True',
@@ -156,34 +179,56 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       lastTransitionTime: rfc3339(now()),
       ...(obj.metadata.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
     };
-    await manager.writer.applyStatus(kind, { metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace }, status: { conditions: [expired] } }, { signal: ctx.signal });
+    // The resourceVersion makes the apply conditional: it fails with 409 if the object changed since it was read.
+    try {
+      await manager.writer.applyStatus(kind, { metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, resourceVersion: obj.metadata.resourceVersion }, status: { conditions: [expired] } }, { signal: ctx.signal });
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
   }
 
   const observeLag = (kind: string, deadline: Deadline) => metrics.lag.observe({ kind }, Math.max(0, now() - deadline.at) / 1000);
 
+  /** A change between reading and acting: read again, a few times, then back off (throw). */
+  const ATTEMPTS = 3;
+
   async function reapSandbox(req: Request, ctx: ReconcileContext): Promise<void> {
-    const sb = sandboxes.store.get(req.key);
-    if (!sb) return;
-    const deadline = sandboxPending(sb);
-    if (!deadline) return;
-    if (deadline.at > now()) return void scheduler.set(SANDBOX_PREFIX + req.key, deadline.at);
+    const cached = sandboxes.store.get(req.key);
+    if (!cached) return;
+    const due = sandboxPending(cached);
+    if (!due) return;
+    if (due.at > now()) return void scheduler.set(SANDBOX_PREFIX + req.key, due.at);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const sb = await readFresh(SandboxKind, cached, ctx);
+      const deadline = sb && sandboxPending(sb);
+      if (!sb || !deadline) return;
+      if (deadline.at > now()) return void scheduler.set(SANDBOX_PREFIX + req.key, deadline.at);
+      if ((await expireSandbox(req, sb, deadline, ctx)) !== 'changed') return;
+    }
+    throw new Error(`Sandbox ${req.key} keeps changing at its deadline; retrying`);
+  }
+
+  async function expireSandbox(req: Request, sb: SandboxObject, deadline: Deadline, ctx: ReconcileContext): Promise<'done' | 'changed'> {
     const policy = sb.spec?.shutdownPolicy ?? 'Retain';
     const when = rfc3339(deadline.at);
     await limiter.take(ctx.signal);
 
     if (policy === 'Delete') {
       // A key can come due twice (replay at start and the timer) before the deletion is seen.
-      if (!(await deleteObject(SandboxKind, sb, 'Background', ctx))) return;
+      const outcome = await deleteObject(SandboxKind, sb, 'Background', ctx, true);
+      if (outcome !== 'deleted') return outcome === 'changed' ? 'changed' : 'done';
       manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `shutdownTime ${when} reached: deleted the Sandbox (shutdownPolicy Delete)`, 'Delete');
       observeLag('Sandbox', deadline);
       metrics.actions.inc({ kind: 'Sandbox', policy });
       ctx.log.info({ deadline: when, policy }, 'deleted the Sandbox at its shutdownTime');
-      return;
+      return 'done';
     }
 
     const firstTime = !isExpired(sb);
     if (firstTime) {
-      await markExpired(SandboxKind, sb, deadline, `shutdownTime ${when} reached; the Pod and Service are deleted, the Sandbox and its PVCs are kept`, ctx);
+      if (!(await markExpired(SandboxKind, sb, deadline, `shutdownTime ${when} reached; the Pod and Service are deleted, the Sandbox and its PVCs are kept`, ctx))) return 'changed';
       observeLag('Sandbox', deadline);
       metrics.actions.inc({ kind: 'Sandbox', policy });
       manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `shutdownTime ${when} reached: Sandbox expired (shutdownPolicy Retain)`, 'Expire');
@@ -199,39 +244,54 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `deleted ${gone} of the expired Sandbox`, 'Delete');
       ctx.log.info({ deadline: when, pod: pod?.metadata.name, service: service?.metadata.name }, 'expired the Sandbox');
     }
+    return 'done';
   }
 
   async function reapClaim(req: Request, ctx: ReconcileContext): Promise<void> {
-    const claim = claims.store.get(req.key);
-    if (!claim) return;
-    const deadline = claimPending(claim);
-    if (!deadline) return;
-    if (deadline.at > now()) return void scheduler.set(CLAIM_PREFIX + req.key, deadline.at);
+    const cached = claims.store.get(req.key);
+    if (!cached) return;
+    const due = claimPending(cached);
+    if (!due) return;
+    if (due.at > now()) return void scheduler.set(CLAIM_PREFIX + req.key, due.at);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const claim = await readFresh(ClaimKind, cached, ctx);
+      const deadline = claim && claimPending(claim);
+      if (!claim || !deadline) return;
+      if (deadline.at > now()) return void scheduler.set(CLAIM_PREFIX + req.key, deadline.at);
+      if ((await expireClaim(claim, deadline, ctx)) !== 'changed') return;
+    }
+    throw new Error(`SandboxClaim ${req.key} keeps changing at its deadline; retrying`);
+  }
+
+  async function expireClaim(claim: ClaimObject, deadline: Deadline, ctx: ReconcileContext): Promise<'done' | 'changed'> {
     const policy = claim.spec?.lifecycle?.shutdownPolicy ?? 'Retain';
     const what = deadline.reason === 'TTLAfterFinishedReached' ? `ttlSecondsAfterFinished elapsed at ${rfc3339(deadline.at)}` : `shutdownTime ${rfc3339(deadline.at)} reached`;
     await limiter.take(ctx.signal);
 
     if (policy === 'Delete' || policy === 'DeleteForeground') {
       const propagation = policy === 'Delete' ? 'Background' : 'Foreground';
-      if (!(await deleteObject(ClaimKind, claim, propagation, ctx))) return;
+      const outcome = await deleteObject(ClaimKind, claim, propagation, ctx, true);
+      if (outcome !== 'deleted') return outcome === 'changed' ? 'changed' : 'done';
       manager.events.event(claim, 'Normal', deadline.reason, `${what}: deleted the claim (shutdownPolicy ${policy})`, 'Delete');
       observeLag('SandboxClaim', deadline);
       metrics.actions.inc({ kind: 'SandboxClaim', policy });
       ctx.log.info({ policy, reason: deadline.reason }, 'deleted the claim at its deadline');
-      return;
+      return 'done';
     }
 
     if (!isExpired(claim)) {
-      await markExpired(ClaimKind, claim, deadline, `${what}; the claim is kept and its Sandbox deleted`, ctx);
+      if (!(await markExpired(ClaimKind, claim, deadline, `${what}; the claim is kept and its Sandbox deleted`, ctx))) return 'changed';
       observeLag('SandboxClaim', deadline);
       metrics.actions.inc({ kind: 'SandboxClaim', policy });
       manager.events.event(claim, 'Normal', deadline.reason, `${what}: claim expired (shutdownPolicy Retain)`, 'Expire');
     }
+    // The claim is expired for good now: its Sandbox goes whatever version of it the cache holds.
     const sandbox = ownedSandbox(claim);
-    if (sandbox && (await deleteObject(SandboxKind, sandbox, 'Background', ctx))) {
+    if (sandbox && (await deleteObject(SandboxKind, sandbox, 'Background', ctx)) === 'deleted') {
       manager.events.event(sandbox, 'Normal', 'ClaimExpired', `the owning claim ${claim.metadata.name} expired: deleted the Sandbox`, 'Delete');
       ctx.log.info({ sandbox: sandbox.metadata.name }, 'deleted the Sandbox of the expired claim');
     }
+    return 'done';
   }
 
   return { scheduler };

@@ -1,0 +1,98 @@
+/**
+ * The reaper against a real API server, with its watch paused (the informer's fault hook) so
+ * its cache lags: a deadline that the cache shows as past, but that was moved later or removed
+ * on the server, is never acted on. Under load a watch can lag a user's `shutdownTime` extension by seconds; deleting
+ * on the cached version would destroy a sandbox its user had just asked to keep.
+ */
+import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger } from '@agent-sandbox/telemetry';
+import { KubeClient, Kinds, Manager } from '@agent-sandbox/runtime';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClaimKind, SandboxKind, type ClaimObject, type SandboxObject } from './kinds.ts';
+import { registerReaper } from './reaper.ts';
+
+const kc = new KubeConfig();
+kc.loadFromFile(inject('kubeconfig'));
+const client = new KubeClient(kc);
+const ns = `reaper-stale-${randomBytes(3).toString('hex')}`;
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+const aSecondAgo = () => new Date(Date.now() - 1_000).toISOString().replace(/\.\d+Z$/, 'Z');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('ttl-reaper with a cache that lags the API server', () => {
+  let manager: Manager;
+  let stopScheduler: () => void;
+  const abort = new AbortController();
+
+  beforeAll(async () => {
+    await client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    manager = new Manager({ name: 'ttl-reaper', client, log: createLogger({ program: 'ttl-reaper-test', level: 'silent' }), namespace: ns });
+    const { scheduler } = registerReaper(manager, { workers: 2, actionsPerSecond: 100, actionBurst: 100 });
+    stopScheduler = () => scheduler.stop();
+    await manager.start(abort.signal);
+  }, 60_000);
+
+  afterAll(async () => {
+    stopScheduler?.();
+    await manager?.stop();
+    await client.delete(Kinds.Namespace, { name: ns }).catch(() => undefined);
+    client.close();
+  });
+
+  const exists = (kind: typeof SandboxKind | typeof ClaimKind, name: string) => client.get(kind, { namespace: ns, name }).then(() => true, () => false);
+
+  async function waitCached(kind: typeof SandboxKind | typeof ClaimKind, name: string): Promise<void> {
+    for (let i = 0; i < 100 && !manager.informer(kind).store.get(`${ns}/${name}`); i++) await sleep(50);
+  }
+
+  /** Deadlines a moment away: due in the cache before the watch (paused) can bring the change. */
+  const soon = () => new Date(Date.now() + 2_000).toISOString().replace(/\.\d+Z$/, 'Z');
+
+  it('keeps a Sandbox whose shutdownTime was moved later or removed while its watch lagged', async () => {
+    const make = (name: string) =>
+      client.create<SandboxObject>(SandboxKind, {
+        apiVersion: 'agents.x-k8s.io/v1beta1',
+        kind: 'Sandbox',
+        metadata: { name, namespace: ns },
+        spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'img:1' }] } }, shutdownPolicy: 'Delete', shutdownTime: soon() },
+      });
+    await Promise.all([make('extended'), make('unset')]);
+    await Promise.all([waitCached(SandboxKind, 'extended'), waitCached(SandboxKind, 'unset')]);
+    const informer = manager.informer(SandboxKind);
+    informer.pause();
+    try {
+      await client.patch(SandboxKind, { namespace: ns, name: 'extended' }, { spec: { shutdownTime: inAnHour() } }, { type: 'merge' });
+      await client.patch(SandboxKind, { namespace: ns, name: 'unset' }, { spec: { shutdownTime: null } }, { type: 'merge' });
+      await sleep(3_500); // past the deadline the cache still shows
+      expect(await exists(SandboxKind, 'extended')).toBe(true);
+      expect(await exists(SandboxKind, 'unset')).toBe(true);
+    } finally {
+      informer.resume();
+    }
+
+    // The control: a deadline past on the server too is acted on at once.
+    await client.patch(SandboxKind, { namespace: ns, name: 'extended' }, { spec: { shutdownTime: aSecondAgo() } }, { type: 'merge' });
+    for (let i = 0; i < 100 && (await exists(SandboxKind, 'extended')); i++) await sleep(100);
+    expect(await exists(SandboxKind, 'extended')).toBe(false);
+  });
+
+  it('keeps a claim whose shutdownTime was moved later while its watch lagged', async () => {
+    await client.create<ClaimObject>(ClaimKind, {
+      apiVersion: 'extensions.agents.x-k8s.io/v1beta1',
+      kind: 'SandboxClaim',
+      metadata: { name: 'extended-claim', namespace: ns },
+      spec: { warmPoolRef: { name: 'none' }, lifecycle: { shutdownTime: soon(), shutdownPolicy: 'Delete' } },
+    });
+    await waitCached(ClaimKind, 'extended-claim');
+    const informer = manager.informer(ClaimKind);
+    informer.pause();
+    try {
+      await client.patch(ClaimKind, { namespace: ns, name: 'extended-claim' }, { spec: { lifecycle: { shutdownTime: inAnHour() } } }, { type: 'merge' });
+      await sleep(3_500);
+      expect(await exists(ClaimKind, 'extended-claim')).toBe(true);
+    } finally {
+      informer.resume();
+    }
+  });
+});
