@@ -4,14 +4,14 @@
  * one namespace of the test's own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { KubeConfig } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { KubeClient, type ResourceKind } from '@agent-sandbox/runtime';
+import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { createTestNamespace, testKubeConfig, waitFor, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -21,7 +21,6 @@ export type Program = 'sandbox-controller' | 'claim-controller' | 'warmpool-orch
 
 const ClusterRole: ResourceKind = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false };
 const ClusterRoleBinding: ResourceKind = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false };
-const ServiceAccount: ResourceKind = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true };
 
 export interface ProgramProcess {
   program: Program;
@@ -46,29 +45,9 @@ export interface ProgramSuite {
 }
 
 async function bindProgram(admin: KubeClient, kc: KubeConfig, namespace: string, program: Program): Promise<{ kubeconfigPath: string; cleanup: () => Promise<void> }> {
+  // A role of this suite's own: suites run side by side, each binding its namespace's accounts.
   const roleName = `${program}-test-${namespace}`;
-  const rbac = parse(readFileSync(join(ROOT, 'apps', program, 'rbac.yaml'), 'utf8')) as { rules: unknown[] };
-  await admin.create(ServiceAccount, { metadata: { name: program, namespace } });
-  await admin.create(ClusterRole, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: roleName }, rules: rbac.rules });
-  await admin.create(ClusterRoleBinding, {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: roleName },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
-    subjects: [{ kind: 'ServiceAccount', name: program, namespace }],
-  });
-  const token = (
-    await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${program}/token`, {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-    })
-  ).status.token;
-  const asProgram = new KubeConfig();
-  asProgram.loadFromOptions({
-    clusters: [{ ...kc.getCurrentCluster()!, name: 'test' }],
-    users: [{ name: program, token }],
-    contexts: [{ name: 'test', cluster: 'test', user: program }],
-    currentContext: 'test',
-  });
+  const asProgram = await serviceAccountKubeConfig(kc, { namespace, name: program, clusterRoleFile: join(ROOT, 'apps', program, 'rbac.yaml'), roleName, fieldManager: 'e2e', tokenSeconds: 3600 });
   const kubeconfigPath = join(mkdtempSync(join(tmpdir(), `${program}-`)), 'kubeconfig');
   writeFileSync(kubeconfigPath, asProgram.exportConfig(), { mode: 0o600 });
   // The binding takes effect within moments; wait so the program's first request is not refused.

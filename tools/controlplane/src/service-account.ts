@@ -12,6 +12,8 @@ export interface ServiceAccountOptions {
   name: string;
   /** A manifest holding the one ClusterRole to bind (e.g. apps/<program>/rbac.yaml). */
   clusterRoleFile: string;
+  /** Name of the ClusterRole and its binding, when not the manifest's own (tests running side by side each bind their own). */
+  roleName?: string;
   fieldManager: string;
   /** Lifetime of the token; the kubeconfig is not refreshed (default 30 days). */
   tokenSeconds?: number;
@@ -20,8 +22,9 @@ export interface ServiceAccountOptions {
 /** Applies the ServiceAccount (and its namespace), the ClusterRole and a binding; returns a kubeconfig for it. */
 export async function serviceAccountKubeConfig(kc: KubeConfig, options: ServiceAccountOptions): Promise<KubeConfig> {
   const { namespace, name } = options;
-  const role = parse(readFileSync(options.clusterRoleFile, 'utf8')) as KubernetesObject & { metadata: { name: string } };
-  if (role?.kind !== 'ClusterRole') throw new Error(`${options.clusterRoleFile} does not hold a ClusterRole`);
+  const manifest = parse(readFileSync(options.clusterRoleFile, 'utf8')) as KubernetesObject & { metadata: { name: string } };
+  if (manifest?.kind !== 'ClusterRole') throw new Error(`${options.clusterRoleFile} does not hold a ClusterRole`);
+  const role = { ...manifest, metadata: { ...manifest.metadata, name: options.roleName ?? manifest.metadata.name } };
   const objects: KubernetesObject[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } },
