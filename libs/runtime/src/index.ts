@@ -1,4 +1,4 @@
-export { parseBindAddress, type BindAddress } from './program/bind-address.ts';
+export { listenOn, parseBindAddress, type BindAddress } from './program/bind-address.ts';
 export {
   envName,
   FlagError,

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '@agent-sandbox/telemetry';
-import type { BindAddress } from '@agent-sandbox/runtime';
+import { listenOn, type BindAddress } from '@agent-sandbox/runtime';
 import { MalformedReview } from '../review/admission-review.ts';
 import { handleReview, type ReviewContext, type WebhookKind } from '../review/handle-review.ts';
 import type { WebhookMetrics } from './metrics.ts';
@@ -174,16 +174,8 @@ export class WebhookServer {
     this.#server.setSecureContext({ ...certificate, minVersion: 'TLSv1.2' });
   }
 
-  async listen(bind: BindAddress): Promise<AddressInfo> {
-    const server = this.#server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(bind.port, bind.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    return server.address() as AddressInfo;
+  listen(bind: BindAddress): Promise<AddressInfo> {
+    return listenOn(this.#server, bind);
   }
 
   /**

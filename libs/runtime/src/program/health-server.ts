@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BindAddress } from './bind-address.ts';
+import { listenOn, type BindAddress } from './bind-address.ts';
 
 /** A named readiness check; `/readyz` answers 200 only when every check passes. */
 export type ReadinessCheck = () => boolean;
@@ -33,14 +33,7 @@ export class HealthServer {
     const server = createServer((req, res) => void this.#handle(req, res));
     server.keepAliveTimeout = 5_000;
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(bind.port, bind.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    return server.address() as AddressInfo;
+    return listenOn(server, bind);
   }
 
   async close(): Promise<void> {
