@@ -90,7 +90,6 @@ async function iteration(i: number): Promise<number> {
   const claim = await client.create<KubeObject>(ClaimKind, { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', metadata: { name: `c-${i}`, namespace: NS }, spec: { warmPoolRef: { name: 'floor' } } });
   await client.patch(SandboxKind, ref(name), {
     metadata: {
-      resourceVersion: undefined,
       labels: { 'agents.x-k8s.io/warm-pool-sandbox': null, 'agents.x-k8s.io/claim-uid': claim.metadata.uid },
       ownerReferences: [{ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', name: `c-${i}`, uid: claim.metadata.uid!, controller: true, blockOwnerDeletion: true }],
     },

@@ -115,14 +115,12 @@ function ownConditions(sandbox: SandboxObject): Condition[] {
 export function statusChanged(sandbox: SandboxObject, next: SandboxStatus): boolean {
   const cur = sandbox.status ?? {};
   if (!conditionsEqual(ownConditions(sandbox), next.conditions as Condition[])) return true;
-  return (
-    (cur.service ?? '') !== (next.service ?? '') ||
-    (cur.serviceFQDN ?? '') !== (next.serviceFQDN ?? '') ||
-    (cur.selector ?? '') !== (next.selector ?? '') ||
-    (cur.nodeName ?? '') !== (next.nodeName ?? '') ||
-    (cur.podIPs ?? []).join(',') !== (next.podIPs ?? []).join(',')
-  );
+  return OWN_FIELDS.some((field) => fieldText(cur[field]) !== fieldText(next[field]));
 }
+
+/** Status fields this program owns besides the conditions (a merge patch clears them with null when they go). */
+const OWN_FIELDS = ['selector', 'service', 'serviceFQDN', 'podIPs', 'nodeName'] as const;
+const fieldText = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(',') : (value ?? ''));
 
 /** Ready moved to True for the first time (the creation-latency sample). */
 export function firstReady(sandbox: SandboxObject, next: SandboxStatus): boolean {
@@ -158,9 +156,6 @@ export function onlyProgress(sandbox: SandboxObject, next: SandboxStatus): boole
   const cur = sandbox.status ?? {};
   return same(ConditionType.Finished) && same(ConditionType.Suspended) && (cur.service ?? '') === (next.service ?? '') && (cur.serviceFQDN ?? '') === (next.serviceFQDN ?? '');
 }
-
-/** Status fields this program owns besides the conditions: a merge patch clears them with null when they go. */
-const OWN_FIELDS = ['selector', 'service', 'serviceFQDN', 'podIPs', 'nodeName'] as const;
 
 /**
  * The JSON merge patch of `status` that takes the sandbox's status to `next`. A merge patch
