@@ -191,24 +191,32 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
 
   const observeLag = (kind: string, deadline: Deadline) => metrics.lag.observe({ kind }, Math.max(0, now() - deadline.at) / 1000);
 
-  /** A change between reading and acting: read again, a few times, then back off (throw). */
+  /** Reads and tries again when the object changed between reading and acting, before backing off. */
   const ATTEMPTS = 3;
 
-  async function reapSandbox(req: Request, ctx: ReconcileContext): Promise<void> {
-    const cached = sandboxes.store.get(req.key);
-    if (!cached) return;
-    const due = sandboxPending(cached);
-    if (!due) return;
-    if (due.at > now()) return void scheduler.set(SANDBOX_PREFIX + req.key, due.at);
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const sb = await readFresh(SandboxKind, cached, ctx);
-      const deadline = sb && sandboxPending(sb);
-      if (!sb || !deadline) return;
-      if (deadline.at > now()) return void scheduler.set(SANDBOX_PREFIX + req.key, deadline.at);
-      if ((await expireSandbox(req, sb, deadline, ctx)) !== 'changed') return;
-    }
-    throw new Error(`Sandbox ${req.key} keeps changing at its deadline; retrying`);
+  /**
+   * The reconcile of one kind: due in the cache, then read afresh and checked again, then acted
+   * on (`expire`) as read. A change between reading and acting means reading again, a few times;
+   * after that, back off (throw).
+   */
+  function reaper<T extends KubeObject>(kind: ResourceKind, store: { get(key: string): T | undefined }, prefix: string, pending: (obj: T) => Deadline | undefined, expire: (req: Request, obj: T, deadline: Deadline, ctx: ReconcileContext) => Promise<'done' | 'changed'>) {
+    return async (req: Request, ctx: ReconcileContext): Promise<void> => {
+      const cached = store.get(req.key);
+      const due = cached && pending(cached);
+      if (!cached || !due) return;
+      if (due.at > now()) return void scheduler.set(prefix + req.key, due.at);
+      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+        const obj = await readFresh(kind, cached, ctx);
+        const deadline = obj && pending(obj);
+        if (!obj || !deadline) return;
+        if (deadline.at > now()) return void scheduler.set(prefix + req.key, deadline.at);
+        if ((await expire(req, obj, deadline, ctx)) !== 'changed') return;
+      }
+      throw new Error(`${kind.kind} ${req.key} keeps changing at its deadline; retrying`);
+    };
   }
+  const reapSandbox = reaper(SandboxKind, sandboxes.store, SANDBOX_PREFIX, sandboxPending, expireSandbox);
+  const reapClaim = reaper(ClaimKind, claims.store, CLAIM_PREFIX, claimPending, expireClaim);
 
   async function expireSandbox(req: Request, sb: SandboxObject, deadline: Deadline, ctx: ReconcileContext): Promise<'done' | 'changed'> {
     const policy = sb.spec?.shutdownPolicy ?? 'Retain';
@@ -247,23 +255,7 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
     return 'done';
   }
 
-  async function reapClaim(req: Request, ctx: ReconcileContext): Promise<void> {
-    const cached = claims.store.get(req.key);
-    if (!cached) return;
-    const due = claimPending(cached);
-    if (!due) return;
-    if (due.at > now()) return void scheduler.set(CLAIM_PREFIX + req.key, due.at);
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const claim = await readFresh(ClaimKind, cached, ctx);
-      const deadline = claim && claimPending(claim);
-      if (!claim || !deadline) return;
-      if (deadline.at > now()) return void scheduler.set(CLAIM_PREFIX + req.key, deadline.at);
-      if ((await expireClaim(claim, deadline, ctx)) !== 'changed') return;
-    }
-    throw new Error(`SandboxClaim ${req.key} keeps changing at its deadline; retrying`);
-  }
-
-  async function expireClaim(claim: ClaimObject, deadline: Deadline, ctx: ReconcileContext): Promise<'done' | 'changed'> {
+  async function expireClaim(_req: Request, claim: ClaimObject, deadline: Deadline, ctx: ReconcileContext): Promise<'done' | 'changed'> {
     const policy = claim.spec?.lifecycle?.shutdownPolicy ?? 'Retain';
     const what = deadline.reason === 'TTLAfterFinishedReached' ? `ttlSecondsAfterFinished elapsed at ${rfc3339(deadline.at)}` : `shutdownTime ${rfc3339(deadline.at)} reached`;
     await limiter.take(ctx.signal);
