@@ -51,11 +51,11 @@ export class BucketRateLimiter implements RateLimiter {
     this.#burst = burst;
     this.#clock = clock;
     this.#tokens = burst;
-    this.#last = clock.now();
+    this.#last = clock.monotonic();
   }
 
   when(): number {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#last) * this.#qps) / 1000);
     this.#last = now;
     this.#tokens -= 1;

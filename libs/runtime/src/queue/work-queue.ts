@@ -72,7 +72,7 @@ export class WorkQueue {
 
   /** Milliseconds the longest-held key has been held, for the stuck-worker gauges. */
   longestRunningMs(): number {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     let longest = 0;
     for (const since of this.#processing.values()) longest = Math.max(longest, now - since);
     return longest;
@@ -90,7 +90,7 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.#shuttingDown) return;
     if (ms <= 0) return this.add(key);
-    const at = this.#clock.now() + ms;
+    const at = this.#clock.monotonic() + ms;
     const current = this.#waiting.get(key);
     if (current !== undefined && current <= at) return;
     this.#waiting.set(key, at);
@@ -125,7 +125,7 @@ export class WorkQueue {
     const since = this.#processing.get(key);
     if (since === undefined) return;
     this.#processing.delete(key);
-    this.#metrics?.workDuration((this.#clock.now() - since) / 1000);
+    this.#metrics?.workDuration((this.#clock.monotonic() - since) / 1000);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key);
     if (this.#processing.size === 0 && this.#shuttingDown) for (const d of this.#drained.splice(0)) d();
   }
@@ -148,7 +148,7 @@ export class WorkQueue {
   }
 
   #push(key: string): void {
-    this.#addedAt.set(key, this.#clock.now());
+    this.#addedAt.set(key, this.#clock.monotonic());
     const waiter = this.#waiters.shift();
     if (waiter) {
       this.#queue.push(key);
@@ -166,7 +166,7 @@ export class WorkQueue {
       this.#queue.splice(0, this.#head);
       this.#head = 0;
     }
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     this.#processing.set(key, now);
     this.#dirty.delete(key);
     const addedAt = this.#addedAt.get(key);
@@ -182,12 +182,12 @@ export class WorkQueue {
     if (this.#timer && this.#timer.at <= next.at) return;
     if (this.#timer) this.#clock.clearTimer(this.#timer.handle);
     const at = next.at;
-    this.#timer = { at, handle: this.#clock.setTimer(() => this.#fire(), at - this.#clock.now()) };
+    this.#timer = { at, handle: this.#clock.setTimer(() => this.#fire(), at - this.#clock.monotonic()) };
   }
 
   #fire(): void {
     this.#timer = undefined;
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     for (let next = this.#timetable.peek(); next && next.at <= now; next = this.#timetable.peek()) {
       this.#timetable.pop();
       // Skip entries superseded by a sooner addAfter of the same key.
