@@ -1,2 +1,3 @@
+export { consistently } from './consistently.ts';
 export { createTestNamespace, localControlPlane, testKubeConfig, type TestNamespace } from './kube.ts';
 export { waitFor } from '../http-probe.ts';
