@@ -31,7 +31,8 @@ interface Source {
 /**
  * controller-runtime's builder: `for` the reconciled kind, `owns` kinds it creates (an event
  * enqueues the controlling owner), `watches` any kind through a map function, each with
- * predicates. Handlers only enqueue keys; the reconcile reads the world afresh.
+ * predicates. Handlers only enqueue keys; the reconcile reads the world afresh. An update
+ * enqueues what the new version maps to and what the old one did.
  */
 export class ControllerBuilder {
   readonly #host: ControllerHost;
@@ -75,7 +76,11 @@ export class ControllerBuilder {
       const informer = this.#host.informer(source.kind);
       const fire = (event: ObjectEvent) => {
         if (!source.predicates.every((p) => p(event))) return;
-        for (const key of source.map(event.obj)) controller.enqueue(key);
+        const keys = new Set(source.map(event.obj));
+        // An update reaches the objects the old version belonged to as well (controller-runtime
+        // does the same): a Sandbox whose controller moved from a pool to a claim concerns both.
+        if (event.type === 'update') for (const key of source.map(event.old)) keys.add(key);
+        for (const key of keys) controller.enqueue(key);
       };
       const handlers: EventHandlers = {
         add: (obj) => fire({ type: 'add', obj }),
