@@ -194,9 +194,10 @@ describe('sandbox-controller: a Sandbox and its Pod, Service and PVCs', () => {
     expect(Number(ready?.split(' ').pop())).toBeGreaterThanOrEqual(2);
     const claimed = text.split('\n').find((l) => l.startsWith('agent_sandboxes{') && l.includes('owner_kind="SandboxClaim"') && l.includes(`namespace="${ns}"`));
     expect(claimed).toBeDefined();
-    // No error lines: RBAC allowed everything the controller did.
-    const errors = controller.lines.filter((l) => l.level === 'error' || l.level === 50 || String(l.err ?? '').includes('forbidden'));
-    expect(errors).toEqual([]);
+    // No error lines, and RBAC allowed everything the controller did (a 403 is logged as an
+    // object, often at warn level: the harness's check reads every line).
+    expect(controller.lines.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+    expect(controller.forbidden()).toEqual([]);
   });
 });
 

@@ -28,6 +28,8 @@ export interface ProgramProcess {
   healthPort: number;
   /** Every JSON log line so far. */
   lines: Array<Record<string, unknown>>;
+  /** The log lines that report a request refused by RBAC (403), at any level, in any shape. */
+  forbidden(): Array<Record<string, unknown>>;
   /** SIGTERM, and the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL: a crash. */
@@ -40,14 +42,28 @@ export interface ProgramSuite {
   ns: TestNamespace;
   /** Starts `program` as its ServiceAccount, watching the suite's namespace. */
   start(program: Program, args?: string[]): Promise<ProgramProcess>;
-  /** Stops what was started, removes the namespace and the cluster-wide RBAC objects. */
+  /**
+   * Stops what was started, removes the namespace and the cluster-wide RBAC objects, and fails
+   * if any program logged a request refused by RBAC: the programs run with exactly their
+   * shipped rules, so a 403 is a missing rule (or a program doing what it should not).
+   */
   teardown(): Promise<void>;
+}
+
+/**
+ * Whether a log line reports a 403 from the API server: an error logged as an object (pino's
+ * `err`, or our `{ message, code, reason }`), nested at any depth, or the API server's message
+ * quoted in text.
+ */
+export function reportsForbidden(line: Record<string, unknown>): boolean {
+  const text = JSON.stringify(line);
+  return /"(code|statusCode)":403\b|"reason":"Forbidden"|is forbidden: User "/.test(text);
 }
 
 async function bindProgram(admin: KubeClient, kc: KubeConfig, namespace: string, program: Program): Promise<{ kubeconfigPath: string; cleanup: () => Promise<void> }> {
   // A role of this suite's own: suites run side by side, each binding its namespace's accounts.
   const roleName = `${program}-test-${namespace}`;
-  const asProgram = await serviceAccountKubeConfig(kc, { namespace, name: program, clusterRoleFile: join(ROOT, 'apps', program, 'rbac.yaml'), roleName, fieldManager: 'e2e', tokenSeconds: 3600 });
+  const asProgram = await serviceAccountKubeConfig(kc, { namespace, name: program, rbacFile: join(ROOT, 'apps', program, 'rbac.yaml'), roleName, fieldManager: 'e2e', tokenSeconds: 3600 });
   const kubeconfigPath = join(mkdtempSync(join(tmpdir(), `${program}-`)), 'kubeconfig');
   writeFileSync(kubeconfigPath, asProgram.exportConfig(), { mode: 0o600 });
   // The binding takes effect within moments; wait so the program's first request is not refused.
@@ -109,6 +125,8 @@ export async function programSuite(prefix: string): Promise<ProgramSuite> {
       for (const binding of bound.values()) await (await binding.catch(() => undefined))?.cleanup();
       await ns.remove();
       admin.close();
+      const refused = running.flatMap((p) => p.forbidden().map((line) => `${p.program}: ${JSON.stringify(line)}`));
+      if (refused.length > 0) throw new Error(`programs were refused by RBAC (403) ${refused.length} time(s):\n${refused.slice(0, 10).join('\n')}`);
     },
   };
 }
@@ -148,6 +166,7 @@ export async function startProgram(program: Program, args: string[]): Promise<Pr
     child,
     healthPort,
     lines,
+    forbidden: () => lines.filter(reportsForbidden),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');

@@ -1,7 +1,8 @@
 // `npm start`: the whole system on this machine, wired as in a cluster. A local control plane
 // and the five programs as separate processes, each with its own health port and running as
-// its ServiceAccount in agent-sandbox-system, bound to its apps/<program>/rbac.yaml (admission
-// trusts the programs by those names). The admission webhook is registered with the API server
+// its ServiceAccount in agent-sandbox-system, bound to its apps/<program>/rbac.yaml: the
+// ClusterRole cluster-wide and the Role (Leases) in agent-sandbox-system, where the four
+// controllers elect their leaders as deployed (admission trusts the programs by those names). The admission webhook is registered with the API server
 // from deploy/webhook/ (the only change: a URL on loopback instead of the Service, which the
 // local control plane cannot route to); it generates its certificate and patches its CA into
 // the caBundle, as in a cluster without cert-manager. So Sandboxes, templates, claims and pools
@@ -118,7 +119,7 @@ try {
     const kc = await serviceAccountKubeConfig(admin, {
       namespace: SYSTEM_NAMESPACE,
       name: program,
-      clusterRoleFile: join(ROOT, 'apps', program, 'rbac.yaml'),
+      rbacFile: join(ROOT, 'apps', program, 'rbac.yaml'),
       fieldManager: FIELD_MANAGER,
     });
     const file = join(cp.dir, 'kubeconfig', `${program}.yaml`);
@@ -143,9 +144,11 @@ try {
         `--log-level=${values['log-level']}`,
         // Loopback only: the API server is on this machine. The configuration name and the
         // caBundle patching keep their defaults, as deployed.
-        ...(program === 'admission-webhook' ? [`--bind-address=${new URL(WEBHOOK_URL).host}`] : []),
+        ...(program === 'admission-webhook' ? [`--bind-address=${new URL(WEBHOOK_URL).host}`] : ['--leader-elect']),
       ],
-      { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfigs.get(program) }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // POD_NAMESPACE as in a Pod: the programs' Leases live in their own namespace, where
+      // their rbac.yaml's Role is bound.
+      { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfigs.get(program), POD_NAMESPACE: SYSTEM_NAMESPACE }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.set(program, child);
     const tag = program.padEnd(22);

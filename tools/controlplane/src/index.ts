@@ -6,4 +6,4 @@ export { freePort } from './process.ts';
 export { readVersions, type Versions } from './versions.ts';
 export { GiveUp } from './http-probe.ts';
 export { loopbackWebhookConfigurations, registerLoopbackWebhooks, type LoopbackWebhookOptions, type LoopbackWebhooks } from './loopback-webhooks.ts';
-export { serviceAccountKubeConfig, type ServiceAccountOptions } from './service-account.ts';
+export { readProgramRbac, serviceAccountKubeConfig, type ServiceAccountOptions } from './service-account.ts';
