@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemorySpanExporter, setupTracing, TRACE_CONTEXT_ANNOTATION } from '@agent-sandbox/telemetry';
 import { Kinds, sleep, type Manager } from '@agent-sandbox/runtime';
-import { createTestNamespace, type TestNamespace } from '@agent-sandbox/controlplane/testing';
+import { consistently, createTestNamespace, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 import { acquireClusterLock, configMap, listConfigMaps, memoryLogger, pool, testClient, testManager, waitUntil, type ConfigMap } from './helpers.ts';
 
 // One in-memory exporter for the file: the OpenTelemetry globals are installed once per process.
@@ -101,7 +101,8 @@ describe('controller against a real API server', () => {
     await waitUntil('the cache to see the last update', () => cache.store.get(`${ns.name}/hot`)?.data?.n === '99');
     release();
     await waitUntil('a reconcile of the final state', () => seen.at(-1) === '99');
-    await sleep(500);
+    const settled = seen.length;
+    await consistently('no reconcile after the final state', () => seen.length === settled && active === 0, 500);
     expect(maxActive).toBe(1);
     expect(seen[0]).toBe('-1');
     expect(seen.length).toBeGreaterThanOrEqual(2);

@@ -14,6 +14,8 @@ import { KubeClient, type ResourceKind } from '@agent-sandbox/runtime';
 import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { createTestNamespace, testKubeConfig, waitFor, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 
+export { consistently } from '@agent-sandbox/controlplane/testing';
+
 export const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 
