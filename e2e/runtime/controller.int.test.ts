@@ -100,7 +100,7 @@ describe('controller against a real API server', () => {
     }
     await waitUntil('the cache to see the last update', () => cache.store.get(`${ns.name}/hot`)?.data?.n === '99');
     release();
-    await waitUntil('a reconcile of the final state', () => seen.at(-1) === '99');
+    await waitUntil('a reconcile of the final state, finished', () => seen.at(-1) === '99' && active === 0);
     const settled = seen.length;
     await consistently('no reconcile after the final state', () => seen.length === settled && active === 0, 500);
     expect(maxActive).toBe(1);

@@ -90,7 +90,7 @@ describe('sandbox-controller: SandboxTemplate NetworkPolicy, and a restart mid-w
     // Let it get part of the way, then crash it.
     await waitUntil('some pods', async () => (await k.pods()).length >= 5, 30_000, 20);
     await first.kill();
-    const second = await suite.start(['--leader-elect', `--leader-election-namespace=${ns}`, '--leader-election-lease-duration=2s', '--leader-election-renew-deadline=1500ms', '--leader-election-retry-period=250ms']);
+    const second = await suite.start(['--leader-elect', `--leader-election-namespace=${ns}`, '--leader-election-lease-duration=6s', '--leader-election-renew-deadline=4s', '--leader-election-retry-period=500ms']);
     await waitUntil('all Ready', async () => {
       const list = (await suite.admin.list<Obj>(SandboxKind, { namespace: ns })).items.filter((s) => s.metadata.name?.startsWith('r-'));
       return list.length === names.length && list.every((s) => conditionOf(s, 'Ready')?.status === 'True');

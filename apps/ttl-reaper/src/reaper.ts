@@ -5,9 +5,12 @@ import {
   type Condition,
 } from '@agent-sandbox/api';
 import {
+  DeadlineScheduler,
   isConflict,
   isNotFound,
   Kinds,
+  TokenBucket,
+  type DueDeadline,
   objectKey,
   type KubeObject,
   type Manager,
@@ -15,8 +18,6 @@ import {
   type Request,
   type ResourceKind,
 } from '@agent-sandbox/runtime';
-import { ActionLimiter } from './action-limiter.ts';
-import { DeadlineScheduler, type DueDeadline } from './deadlines/deadline-scheduler.ts';
 import { claimDeadline, sandboxDeadline, type Deadline } from './deadlines/deadlines.ts';
 import { ClaimKind, SandboxKind, type ClaimObject, type SandboxObject } from './kinds.ts';
 import { ReaperMetrics } from './metrics.ts';
@@ -48,7 +49,8 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 
  */
 export function registerReaper(manager: Manager, options: ReaperOptions): { scheduler: DeadlineScheduler } {
   const now = options.now ?? Date.now;
-  const limiter = new ActionLimiter(options.actionsPerSecond, options.actionBurst);
+  // Deadlines missed while the reaper was down come due together at start: worked off at this pace.
+  const limiter = new TokenBucket(options.actionsPerSecond, options.actionBurst);
   // The reaper needs deadlines, policies, conditions and ownership; not the pod template.
   manager.transform<SandboxObject>(SandboxKind, (sb) => ({ ...sb, spec: { ...sb.spec, podTemplate: { spec: { containers: [] } } } }));
   const sandboxes = manager.informer<SandboxObject>(SandboxKind);

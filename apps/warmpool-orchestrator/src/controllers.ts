@@ -1,7 +1,6 @@
 import { nameHash, SANDBOX_WARM_POOL, WARM_POOL_SANDBOX_LABEL } from '@agent-sandbox/api';
-import { controllerOf, predicates, type KubeObject, type Manager } from '@agent-sandbox/runtime';
+import { controllerOf, Expectations, predicates, type KubeObject, type Manager } from '@agent-sandbox/runtime';
 import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject } from './kinds.ts';
-import { Expectations } from './pool/expectations.ts';
 import { poolReconciler, POOL_LABEL_INDEX } from './pool/pool-reconciler.ts';
 
 export interface ControllerSettings {

@@ -50,13 +50,18 @@ export {
   defaultControllerRateLimiter,
   ExponentialFailureRateLimiter,
   MaxOfRateLimiter,
+  TokenBucket,
   type RateLimiter,
 } from './queue/rate-limiter.ts';
+export { MinHeap } from './queue/min-heap.ts';
+export { DeadlineScheduler, type DueDeadline } from './time/deadline-scheduler.ts';
 export { MAX_TIMER_MS, realClock, sleep, type Clock, type TimerHandle } from './time/clock.ts';
 export { FakeClock } from './time/fake-clock.ts';
 
 export { ControllerBuilder, type MapFn, type WatchOptions } from './controller/builder.ts';
 export { Controller, type ControllerOptions } from './controller/controller.ts';
+export { Expectations } from './controller/expectations.ts';
+export { slowStart, slowStartBatches } from './controller/slow-start.ts';
 export * as predicates from './controller/predicates.ts';
 export { type ObjectEvent, type Predicate } from './controller/predicates.ts';
 export { isTerminal, TerminalError, type ReconcileContext, type Reconciler, type Request, type Result } from './controller/reconcile.ts';
@@ -78,5 +83,5 @@ export {
   type ConditionInput,
 } from './write/conditions.ts';
 export { EventRecorder, type EventRecorderOptions, type EventType } from './write/event-recorder.ts';
-export { Writer } from './write/writer.ts';
+export { Writer, type WriteOptions } from './write/writer.ts';
 export { TRACE_CONTEXT_ANNOTATION, withTraceContext } from '@agent-sandbox/telemetry';

@@ -4,12 +4,10 @@ import {
   type SandboxWarmPoolStatus,
   templateHash,
 } from '@agent-sandbox/api';
-import { CONTROLLER_UID_INDEX, controllerOf, isConflict, isNotFound, OwnWrites, type Manager, type Reconciler } from '@agent-sandbox/runtime';
+import { CONTROLLER_UID_INDEX, controllerOf, isConflict, isNotFound, OwnWrites, slowStart, type Expectations, type Manager, type Reconciler } from '@agent-sandbox/runtime';
 import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
-import type { Expectations } from './expectations.ts';
 import { memberSandbox, memberView, onlyCountsDiffer, poolStatus, statusDiffers } from './members.ts';
 import { plan } from './plan.ts';
-import { slowStart } from './slow-start.ts';
 
 /** Index of Sandboxes by `<namespace>/<pool label value>`: orphans a pool may adopt. */
 export const POOL_LABEL_INDEX = 'pool-label';

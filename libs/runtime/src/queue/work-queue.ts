@@ -40,9 +40,8 @@ export class WorkQueue {
   #shuttingDown = false;
   #drained: Array<() => void> = [];
 
-  /** Delayed adds: key → when it is due, and a heap over those times (stale entries skipped). */
-  readonly #waiting = new Map<string, number>();
-  readonly #timetable = new MinHeap<{ at: number; key: string }>();
+  /** Delayed adds: when each key is due (monotonic ms), earliest first. */
+  readonly #waiting = new MinHeap();
   #timer: { handle: TimerHandle; at: number } | undefined;
 
   constructor(options: WorkQueueOptions = {}) {
@@ -94,7 +93,6 @@ export class WorkQueue {
     const current = this.#waiting.get(key);
     if (current !== undefined && current <= at) return;
     this.#waiting.set(key, at);
-    this.#timetable.push({ at, key });
     this.#schedule();
   }
 
@@ -177,7 +175,7 @@ export class WorkQueue {
   }
 
   #schedule(): void {
-    const next = this.#timetable.peek();
+    const next = this.#waiting.peek();
     if (!next) return;
     if (this.#timer && this.#timer.at <= next.at) return;
     if (this.#timer) this.#clock.clearTimer(this.#timer.handle);
@@ -187,14 +185,8 @@ export class WorkQueue {
 
   #fire(): void {
     this.#timer = undefined;
-    const now = this.#clock.monotonic();
-    for (let next = this.#timetable.peek(); next && next.at <= now; next = this.#timetable.peek()) {
-      this.#timetable.pop();
-      // Skip entries superseded by a sooner addAfter of the same key.
-      if (this.#waiting.get(next.key) !== next.at) continue;
-      this.#waiting.delete(next.key);
-      this.add(next.key);
-    }
+    // A timer can come back early (a clamped delay): only what is due goes on the queue.
+    for (const { key } of this.#waiting.popDue(this.#clock.monotonic())) this.add(key);
     this.#schedule();
   }
 }
