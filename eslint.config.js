@@ -46,6 +46,27 @@ export default tseslint.config(
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {
+    // One write path: programs write only through the runtime's Writer (a locked merge patch, an
+    // owned create carrying the trace context, a preconditioned delete, server-side apply),
+    // never with the raw client. Tests write as the administrator; the admission webhook has
+    // no Manager and makes one write, a JSON patch with test guards on its own configuration.
+    files: ['apps/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'apps/admission-webhook/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name=/^(create|patch|replace|delete|request)$/][callee.object.name='client']",
+          message: 'Write through manager.writer (patch, patchStatus, apply, applyStatus, create, delete), not the raw client.',
+        },
+        {
+          selector: "CallExpression[callee.property.name=/^(create|patch|replace|delete|request)$/][callee.object.property.name='client']",
+          message: 'Write through manager.writer (patch, patchStatus, apply, applyStatus, create, delete), not the raw client.',
+        },
+      ],
+    },
+  },
+  {
     // Developer tooling talks to a terminal.
     files: ['tools/**/*.ts', 'e2e/**/*.ts'],
     rules: { 'no-console': 'off' },

@@ -110,6 +110,33 @@ describe('controller against a real API server', () => {
     await mgr.stop();
   });
 
+  it('does not reconcile again for the watch event of its own last write, and does for anyone else\'s', async () => {
+    const { log } = memoryLogger('runtime-test', 'info');
+    const client = testClient();
+    const mgr = testManager(ns.name, log);
+    managers.push(mgr);
+    const cache = mgr.informer<ConfigMap>(Kinds.ConfigMap);
+    const versions: string[] = [];
+    mgr
+      .controller('annotator')
+      .for(Kinds.ConfigMap, { predicates: [(e) => e.obj.metadata.name === 'own'] })
+      .complete(async (req, { signal }) => {
+        const cm = cache.store.get(req.key);
+        if (!cm || req.name !== 'own') return;
+        versions.push(cm.metadata.resourceVersion!);
+        if (cm.metadata.annotations?.done !== 'yes') await mgr.writer.patch(Kinds.ConfigMap, cm, { metadata: { annotations: { done: 'yes' } } }, { signal });
+      });
+    await mgr.start();
+    await client.create(Kinds.ConfigMap, configMap(ns.name, 'own', { v: '1' }));
+    await waitUntil('the own write in the cache', () => cache.store.get(`${ns.name}/own`)?.metadata.annotations?.done === 'yes');
+    const written = cache.store.get(`${ns.name}/own`)!.metadata.resourceVersion!;
+    await consistently('one reconcile: none for the own write coming back', () => versions.length === 1 && !versions.includes(written), 1_000);
+    // Another writer's change is work again.
+    await client.patch(Kinds.ConfigMap, { namespace: ns.name, name: 'own' }, { data: { v: '2' } }, { type: 'merge' });
+    await waitUntil('a reconcile of the outside change', () => versions.length === 2);
+    await mgr.stop();
+  });
+
   it("parents a reconcile's span on the object's trace-context annotation and logs the trace id", async () => {
     const { log, lines } = memoryLogger();
     const client = testClient();

@@ -130,7 +130,7 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
     // Never touch what this owner does not control.
     if (controllerOf(obj)?.uid !== owner.metadata.uid || obj.metadata.deletionTimestamp) return undefined;
     try {
-      await manager.client.delete(kind, { namespace, name }, { preconditions: { uid: obj.metadata.uid! }, propagationPolicy: 'Background', signal: ctx.signal });
+      await manager.writer.delete(kind, obj, { propagationPolicy: 'Background', signal: ctx.signal });
       return obj;
     } catch (err) {
       if (isNotFound(err) || (err as { code?: number }).code === 409) return undefined;
@@ -144,9 +144,8 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
    * there was nothing of ours to delete, 'changed' when it changed since it was read.
    */
   async function deleteObject(kind: ResourceKind, obj: KubeObject, propagationPolicy: 'Background' | 'Foreground', ctx: ReconcileContext, version = false): Promise<'deleted' | 'gone' | 'changed'> {
-    const preconditions = { uid: obj.metadata.uid!, ...(version ? { resourceVersion: obj.metadata.resourceVersion } : {}) };
     try {
-      await manager.client.delete(kind, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, { preconditions, propagationPolicy, signal: ctx.signal });
+      await manager.writer.delete(kind, obj, { lock: version, propagationPolicy, signal: ctx.signal });
       return 'deleted';
     } catch (err) {
       if (isNotFound(err)) return 'gone';

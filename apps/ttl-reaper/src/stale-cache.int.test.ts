@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '@agent-sandbox/telemetry';
 import { KubeClient, Kinds, Manager } from '@agent-sandbox/runtime';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { ClaimKind, SandboxKind, type ClaimObject, type SandboxObject } from './kinds.ts';
 import { registerReaper } from './reaper.ts';
 

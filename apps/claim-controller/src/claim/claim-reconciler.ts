@@ -68,7 +68,6 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
   const { client, writer, events } = manager;
   const { metrics } = options;
   const maxAttempts = options.maxAttempts ?? 8;
-  const fieldManager = writer.fieldManager;
 
   const claimOwner = (claim: ClaimObject) => controllerRef({ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', metadata: claim.metadata });
   const isOurs = (s: SandboxObject | undefined, claim: ClaimObject) => s !== undefined && controllerOf(s)?.uid === claim.metadata.uid;
@@ -87,9 +86,7 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
     const annotations: Record<string, string> = { [SANDBOX_NAME_ANNOTATION]: sandboxName };
     if (!claim.metadata.annotations?.[CONTROLLER_FIRST_OBSERVED_AT_ANNOTATION]) annotations[CONTROLLER_FIRST_OBSERVED_AT_ANNOTATION] = nanoTime();
     try {
-      const updated = await client.patch<ClaimObject>(ClaimKind, { namespace: claim.metadata.namespace, name: claim.metadata.name! }, {
-        metadata: { resourceVersion: claim.metadata.resourceVersion, annotations },
-      }, { type: 'merge', fieldManager, signal });
+      const updated = await writer.patch<ClaimObject>(ClaimKind, claim, { metadata: { annotations } }, { signal });
       return withKind(state.claims.remember(updated));
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) return undefined; // a newer version is on its way to the cache
@@ -102,7 +99,7 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
     const key = `${member.metadata.namespace}/${member.metadata.name}`;
     state.inFlight.add(key);
     try {
-      const taken = await client.patch<SandboxObject>(SandboxKind, { namespace: member.metadata.namespace, name: member.metadata.name! }, adoptionPatch(claim, member), { type: 'merge', fieldManager, signal });
+      const taken = await writer.patch<SandboxObject>(SandboxKind, member, adoptionPatch(claim, member), { signal });
       state.bound.set(claim.metadata.uid!, key);
       return taken;
     } catch (err) {
@@ -181,9 +178,7 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
     const ready = (status.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True');
     if (ready && obs.sandbox && !current.metadata.annotations?.[CLAIM_FIRST_READY_AT_ANNOTATION]) {
       try {
-        state.claims.remember(await client.patch<ClaimObject>(ClaimKind, { namespace: claim.metadata.namespace, name: claim.metadata.name! }, {
-          metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { [CLAIM_FIRST_READY_AT_ANNOTATION]: nanoTime(now) } },
-        }, { type: 'merge', fieldManager, signal: ctx.signal }));
+        state.claims.remember(await writer.patch<ClaimObject>(ClaimKind, current, { metadata: { annotations: { [CLAIM_FIRST_READY_AT_ANNOTATION]: nanoTime(now) } } }, { signal: ctx.signal }));
         // Only the writer of the annotation records: once per claim, whatever the replicas.
         metrics.observeFirstReady(current, obs.sandbox.metadata.labels?.[LAUNCH_TYPE_LABEL] ?? 'unknown', now);
       } catch (err) {

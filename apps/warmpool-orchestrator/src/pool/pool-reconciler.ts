@@ -31,7 +31,7 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
   const pools = manager.informer<PoolObject>(PoolKind).store;
   const sandboxes = manager.informer<SandboxObject>(SandboxKind).store;
   const templates = manager.informer<TemplateObject>(TemplateKind).store;
-  const { client, writer, events } = manager;
+  const { writer, events } = manager;
   const { expectations } = options;
   const now = options.now ?? Date.now;
   const statusIntervalMs = options.statusIntervalMs ?? 1_000;
@@ -57,9 +57,7 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
     const orphans = sandboxes.byIndex(POOL_LABEL_INDEX, `${namespace}/${nameHash(pool.metadata.name!)}`).filter((s) => !controllerOf(s) && !s.metadata.deletionTimestamp);
     for (const orphan of orphans) {
       try {
-        await client.patch(SandboxKind, { namespace, name: orphan.metadata.name! }, {
-          metadata: { resourceVersion: orphan.metadata.resourceVersion, ownerReferences: [...(orphan.metadata.ownerReferences ?? []), owner] },
-        }, { type: 'merge', fieldManager: writer.fieldManager, signal });
+        await writer.patch(SandboxKind, orphan, { metadata: { ownerReferences: [...(orphan.metadata.ownerReferences ?? []), owner] } }, { signal });
         ctx.log.info({ sandbox: orphan.metadata.name }, 'adopted an orphaned member');
       } catch (err) {
         if (!isConflict(err) && !isNotFound(err)) throw err;
@@ -89,7 +87,7 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
             const s = byName.get(m.name)!;
             try {
               // The resourceVersion precondition loses to a claim that took the member meanwhile.
-              await client.delete(SandboxKind, { namespace, name: m.name }, { preconditions: { uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion }, propagationPolicy: 'Background', signal });
+              await writer.delete(SandboxKind, s, { lock: true, propagationPolicy: 'Background', signal });
             } catch (err) {
               expectations.deletionObserved(req.key, m.name);
               if (!isConflict(err) && !isNotFound(err)) error ??= err;

@@ -21,7 +21,7 @@ const obj = (kind: string, name: string, rv: string, extra: { owners?: OwnerRefe
 });
 
 /** A host whose informers read scripted streams and whose one controller records what is enqueued. */
-async function host() {
+async function host(wrote?: (kind: ResourceKind, obj: KubeObject) => boolean) {
   const { log } = memoryLog('silent');
   const clock = new FakeClock();
   const sources = new Map<string, ScriptedSource<KubeObject>>();
@@ -39,6 +39,7 @@ async function host() {
       return informer as unknown as Informer<T>;
     },
     register: () => ({ enqueue: (key: string) => enqueued.push(key) }) as unknown as Controller,
+    ...(wrote ? { wrote } : {}),
   };
   /** Starts every informer with an empty list and returns each kind's open watch. */
   const start = async (): Promise<Map<string, WatchSession<KubeObject>>> => {
@@ -111,6 +112,21 @@ describe('ControllerBuilder', () => {
     others.send('MODIFIED', obj('Other', 'x', '4'));
     expect(enqueued).toEqual(['ns/one', 'ns/two', 'ns/one', 'ns/two']);
     await settle();
+    await stop();
+  });
+
+  it('for(): drops an update that only brings back this process\'s own last write, and nothing else', async () => {
+    const own = new Set(['ns/p@3', 'ns/child@4']);
+    const { h, start, stop, enqueued } = await host((_kind, o) => own.has(`ns/${o.metadata.name}@${o.metadata.resourceVersion}`));
+    new ControllerBuilder(h, 'parents').for(Parent).owns(Kinds.Pod).complete(async () => {});
+    const watches = await start();
+    const parents = watches.get(kindId(Parent))!;
+    parents.send('ADDED', obj('Parent', 'p', '2'));
+    parents.send('MODIFIED', obj('Parent', 'p', '3')); // our own write: dropped
+    parents.send('MODIFIED', obj('Parent', 'p', '5')); // someone else's: enqueued
+    // A child's event is about the child: it still reaches its owner.
+    watches.get(kindId(Kinds.Pod))!.send('MODIFIED', obj('Pod', 'child', '4', { owners: [owner('Parent', 'p')] }));
+    expect(enqueued).toEqual(['ns/p', 'ns/p', 'ns/p']);
     await stop();
   });
 

@@ -106,6 +106,11 @@ export class Manager implements ControllerHost {
     return informer as unknown as Informer<T>;
   }
 
+  /** Whether `obj` is exactly what this process's own last write of it produced. */
+  wrote(kind: ResourceKind, obj: KubeObject): boolean {
+    return this.writer.wrote(kind, obj);
+  }
+
   controller(name: string): ControllerBuilder {
     return new ControllerBuilder(this, name);
   }

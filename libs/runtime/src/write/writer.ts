@@ -1,8 +1,9 @@
 import { withTraceContext } from '@agent-sandbox/telemetry';
 import { ApiError } from '../client/api-error.ts';
-import { apiVersionOf, type ResourceKind } from '../client/kinds.ts';
+import { apiVersionOf, kindId, type ResourceKind } from '../client/kinds.ts';
 import type { KubeClient } from '../client/kube-client.ts';
-import type { KubeObject, ObjectRef } from '../client/objects.ts';
+import { objectKey, type KubeObject, type ObjectRef } from '../client/objects.ts';
+import { realClock, type Clock } from '../time/clock.ts';
 
 export interface WriteOptions {
   /** The reconcile's signal: aborted when the controller stops. */
@@ -19,18 +20,46 @@ export interface WriteOptions {
  * - `create`: an object this program owns, carrying the active trace context.
  * - `delete`: of exactly the object read (uid precondition; resourceVersion too when locked).
  *
- * A lint rule forbids raw client writes in apps/. And the writer is the leader's fence: once
+ * A lint rule forbids raw client writes in apps/. The writer is the leader's fence: once
  * `fence()` is called (leadership lost) every write in flight is aborted and every new one
- * refused, whatever signal its caller passed.
+ * refused, whatever signal its caller passed. And it remembers the version each of its writes
+ * produced, so the watch event that merely brings one back need not wake the reconcile that
+ * made it (`wrote`).
  */
 export class Writer {
   readonly fieldManager: string;
   readonly #client: KubeClient;
+  readonly #clock: Clock;
   #fence = new AbortController();
+  /** kind and key → the uid and resourceVersion of this process's last write, and when. */
+  readonly #written = new Map<string, { uid?: string; resourceVersion?: string; at: number }>();
+  #sweepAt = 0;
 
-  constructor(client: KubeClient, fieldManager: string) {
+  constructor(client: KubeClient, fieldManager: string, options: { clock?: Clock } = {}) {
     this.#client = client;
     this.fieldManager = fieldManager;
+    this.#clock = options.clock ?? realClock;
+  }
+
+  /**
+   * Whether `obj` is exactly the version this process's last write of it produced: its watch
+   * event tells the reconcile that wrote it nothing it did not know when it finished.
+   */
+  wrote(kind: ResourceKind, obj: KubeObject): boolean {
+    const last = this.#written.get(`${kindId(kind)}\u0000${objectKey(obj)}`);
+    return last !== undefined && last.resourceVersion !== undefined && last.uid === obj.metadata.uid && last.resourceVersion === obj.metadata.resourceVersion;
+  }
+
+  async #record<T extends KubeObject>(kind: ResourceKind, write: Promise<T>): Promise<T> {
+    const obj = await write;
+    const now = this.#clock.monotonic();
+    if (obj?.metadata) this.#written.set(`${kindId(kind)}\u0000${objectKey(obj)}`, { uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, at: now });
+    // Bounded: an entry whose event came (or never will) is of no use after a minute.
+    if (now >= this.#sweepAt) {
+      this.#sweepAt = now + 60_000;
+      for (const [key, entry] of this.#written) if (entry.at + 60_000 < now) this.#written.delete(key);
+    }
+    return obj;
   }
 
   /** Aborts every write in flight and refuses new ones until `unfence`. */
@@ -61,20 +90,20 @@ export class Writer {
    */
   apply<T extends KubeObject>(kind: ResourceKind, obj: KubeObject, options: WriteOptions & { force?: boolean } = {}): Promise<T> {
     const body = { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(kind), kind: obj.kind ?? kind.kind };
-    return this.#client.patch<T>(kind, refOf(obj), body, { type: 'apply', fieldManager: this.fieldManager, force: options.force ?? true, signal: this.#signal(options) });
+    return this.#record(kind, this.#client.patch<T>(kind, refOf(obj), body, { type: 'apply', fieldManager: this.fieldManager, force: options.force ?? true, signal: this.#signal(options) }));
   }
 
   /** Server-side apply to the status subresource (`obj` carries metadata.name/namespace, optionally resourceVersion, and status). */
   applyStatus<T extends KubeObject>(kind: ResourceKind, obj: KubeObject, options: WriteOptions & { force?: boolean } = {}): Promise<T> {
     const { name, namespace, resourceVersion } = obj.metadata;
     const body = { apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) }, status: obj.status };
-    return this.#client.patch<T>(kind, refOf(obj), body, {
+    return this.#record(kind, this.#client.patch<T>(kind, refOf(obj), body, {
       type: 'apply',
       subresource: 'status',
       fieldManager: this.fieldManager,
       force: options.force ?? true,
       signal: this.#signal(options),
-    });
+    }));
   }
 
   /**
@@ -84,7 +113,7 @@ export class Writer {
    */
   patch<T extends KubeObject>(kind: ResourceKind, current: KubeObject, patch: { metadata?: Record<string, unknown>; [field: string]: unknown }, options: WriteOptions & { lock?: boolean } = {}): Promise<T> {
     const body = options.lock === false ? patch : { ...patch, metadata: { ...patch.metadata, resourceVersion: lockOn(current, 'patch') } };
-    return this.#client.patch<T>(kind, refOf(current), body, { type: 'merge', fieldManager: this.fieldManager, signal: this.#signal(options) });
+    return this.#record(kind, this.#client.patch<T>(kind, refOf(current), body, { type: 'merge', fieldManager: this.fieldManager, signal: this.#signal(options) }));
   }
 
   /**
@@ -93,12 +122,12 @@ export class Writer {
    * retries with backoff).
    */
   patchStatus<T extends KubeObject>(kind: ResourceKind, current: KubeObject, status: unknown, options: WriteOptions = {}): Promise<T> {
-    return this.#client.patch<T>(kind, refOf(current), { metadata: { resourceVersion: lockOn(current, 'patchStatus') }, status }, {
+    return this.#record(kind, this.#client.patch<T>(kind, refOf(current), { metadata: { resourceVersion: lockOn(current, 'patchStatus') }, status }, {
       type: 'merge',
       subresource: 'status',
       fieldManager: this.fieldManager,
       signal: this.#signal(options),
-    });
+    }));
   }
 
   /**
@@ -107,7 +136,7 @@ export class Writer {
    */
   create<T extends KubeObject>(kind: ResourceKind, obj: KubeObject, options: WriteOptions = {}): Promise<T> {
     const body = withTraceContext({ ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(kind), kind: obj.kind ?? kind.kind });
-    return this.#client.create<T>(kind, body, { fieldManager: this.fieldManager, signal: this.#signal(options) });
+    return this.#record(kind, this.#client.create<T>(kind, body, { fieldManager: this.fieldManager, signal: this.#signal(options) }));
   }
 
   /**
