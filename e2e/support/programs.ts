@@ -8,11 +8,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { KubeClient, type ResourceKind } from '@agent-sandbox/runtime';
 import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { createTestNamespace, testKubeConfig, waitFor, type TestNamespace } from '@agent-sandbox/controlplane/testing';
+import type { TcpProxy } from './tcp-proxy.ts';
 
 export { consistently } from '@agent-sandbox/controlplane/testing';
 
@@ -42,8 +43,11 @@ export interface ProgramProcess {
 export interface ProgramSuite {
   admin: KubeClient;
   ns: TestNamespace;
-  /** Starts `program` as its ServiceAccount, watching the suite's namespace. */
-  start(program: Program, args?: string[]): Promise<ProgramProcess>;
+  /**
+   * Starts `program` as its ServiceAccount, watching the suite's namespace (and electing its
+   * leader there, when asked to). With `via`, it reaches the API server through that proxy.
+   */
+  start(program: Program, args?: string[], options?: { via?: TcpProxy }): Promise<ProgramProcess>;
   /**
    * Stops what was started, removes the namespace and the cluster-wide RBAC objects, and fails
    * if any program logged a request refused by RBAC: the programs run with exactly their
@@ -101,11 +105,12 @@ export async function programSuite(prefix: string): Promise<ProgramSuite> {
   return {
     admin,
     ns,
-    async start(program, args = []) {
+    async start(program, args = [], options = {}) {
       if (!bound.has(program)) bound.set(program, bindProgram(admin, kc, ns.name, program));
       const binding = await bound.get(program)!;
+      const kubeconfig = options.via ? throughProxy(binding.kubeconfigPath, options.via) : binding.kubeconfigPath;
       const pending = startProgram(program, [
-        `--kubeconfig=${binding.kubeconfigPath}`,
+        `--kubeconfig=${kubeconfig}`,
         `--watch-namespace=${ns.name}`,
         `--leader-election-namespace=${ns.name}`,
         '--health-probe-bind-address=127.0.0.1:0',
@@ -131,6 +136,16 @@ export async function programSuite(prefix: string): Promise<ProgramSuite> {
       if (refused.length > 0) throw new Error(`programs were refused by RBAC (403) ${refused.length} time(s):\n${refused.slice(0, 10).join('\n')}`);
     },
   };
+}
+
+/** A copy of a kubeconfig whose server is the proxy's address (the API server's certificate names 127.0.0.1). */
+function throughProxy(kubeconfigPath: string, proxy: TcpProxy): string {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  kc.clusters = kc.clusters.map((c) => ({ ...c, server: proxy.url() }));
+  const path = `${kubeconfigPath}-via-${proxy.port}`;
+  writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
+  return path;
 }
 
 /** Programs still running when this test process exits are killed with it, never orphaned. */

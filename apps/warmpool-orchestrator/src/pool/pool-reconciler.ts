@@ -79,6 +79,8 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
 
     let error: unknown;
     if (expectations.satisfied(req.key)) {
+      /** Members the plan deleted that are still there: no replacement is made for them. */
+      let kept = 0;
       if (decided.delete.length > 0) {
         const byName = new Map(sandboxesOfPool.map((s) => [s.metadata.name!, s]));
         expectations.expectDeletes(req.key, decided.delete.map((m) => m.name));
@@ -90,16 +92,21 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
               await writer.delete(SandboxKind, s, { lock: true, propagationPolicy: 'Background', signal });
             } catch (err) {
               expectations.deletionObserved(req.key, m.name);
+              // Gone already: its replacement is due. Changed since it was read (taken by a claim,
+              // written by someone) or not deleted for another reason: it still counts until the
+              // next pass has looked at it again, or the pool would exceed its size.
+              if (!isNotFound(err)) kept++;
               if (!isConflict(err) && !isNotFound(err)) error ??= err;
             }
           }),
         );
-        ctx.log.info({ deleted: decided.delete.length }, 'deleted members');
+        ctx.log.info({ deleted: decided.delete.length - kept, kept }, 'deleted members');
       }
-      if (decided.create > 0 && template && hash) {
+      const create = Math.max(0, decided.create - kept);
+      if (create > 0 && template && hash) {
         const body = memberSandbox(pool, template, hash, owner);
         const result = await slowStart(
-          decided.create,
+          create,
           options.maxBatch,
           async () => {
             try {
@@ -111,7 +118,7 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
           },
           (n) => expectations.expectCreates(req.key, n),
         );
-        ctx.log.info({ wanted: decided.create, created: result.made }, 'created members');
+        ctx.log.info({ wanted: create, created: result.made }, 'created members');
         if (result.error) error ??= result.error;
       }
     }
