@@ -241,6 +241,7 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       observeLag('Sandbox', deadline);
       metrics.actions.inc({ kind: 'Sandbox', policy });
       manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `shutdownTime ${when} reached: Sandbox expired (shutdownPolicy Retain)`, 'Expire');
+      ctx.log.info({ deadline: when, policy }, 'marked the Sandbox expired');
     }
     const namespace = sb.metadata.namespace!;
     const podName = sb.metadata.annotations?.[POD_NAME_ANNOTATION] || req.name;
@@ -277,6 +278,7 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       observeLag('SandboxClaim', deadline);
       metrics.actions.inc({ kind: 'SandboxClaim', policy });
       manager.events.event(claim, 'Normal', deadline.reason, `${what}: claim expired (shutdownPolicy Retain)`, 'Expire');
+      ctx.log.info({ policy, reason: deadline.reason }, 'marked the claim expired');
     }
     // The claim is expired for good now: its Sandbox goes whatever version of it the cache holds.
     const sandbox = ownedSandbox(claim);
