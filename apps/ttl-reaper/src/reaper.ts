@@ -88,6 +88,16 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
   });
   sandboxes.addHandlers(track<SandboxObject>(SANDBOX_PREFIX, sandboxPending));
   claims.addHandlers(track<ClaimObject>(CLAIM_PREFIX, claimPending));
+  // Whether an expired claim has work left depends on the Sandbox it controls: a Sandbox that
+  // comes under a claim, or leaves it, makes that claim's deadline be looked at again.
+  const reconsiderClaimOf = (sb: SandboxObject) => {
+    const owner = controllerOf(sb);
+    if (owner?.kind !== ClaimKind.kind) return;
+    const key = `${sb.metadata.namespace}/${owner.name}`;
+    const claim = claims.store.get(key);
+    if (claim) scheduler.set(CLAIM_PREFIX + key, claimPending(claim)?.at);
+  };
+  sandboxes.addHandlers({ add: reconsiderClaimOf, update: (old, sb) => (reconsiderClaimOf(old), reconsiderClaimOf(sb)), delete: reconsiderClaimOf });
 
   /** Keys with a deadline, earliest first: the replay order when this replica starts leading. */
   const byDeadline = <T extends KubeObject>(objs: T[], pending: (obj: T) => Deadline | undefined) =>
@@ -280,9 +290,11 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       manager.events.event(claim, 'Normal', deadline.reason, `${what}: claim expired (shutdownPolicy Retain)`, 'Expire');
       ctx.log.info({ policy, reason: deadline.reason }, 'marked the claim expired');
     }
-    // The claim is expired for good now: its Sandbox goes whatever version of it the cache holds.
-    const sandbox = ownedSandbox(claim);
-    if (sandbox && (await deleteObject(SandboxKind, sandbox, 'Background', ctx)) === 'deleted') {
+    // The claim is expired for good now: its Sandbox goes, whatever version of it there is. Read
+    // from the API server, not the cache: the cache may not show yet that the claim took it.
+    const name = claim.status?.sandbox?.name;
+    const sandbox = name ? await deleteIfOwnedBy(SandboxKind, claim.metadata.namespace!, name, claim, ctx) : undefined;
+    if (sandbox) {
       manager.events.event(sandbox, 'Normal', 'ClaimExpired', `the owning claim ${claim.metadata.name} expired: deleted the Sandbox`, 'Delete');
       ctx.log.info({ sandbox: sandbox.metadata.name }, 'deleted the Sandbox of the expired claim');
     }

@@ -91,6 +91,34 @@ describe('ttl-reaper with a cache that lags the API server', () => {
     await eventually('the sandbox past its deadline deleted', async () => !(await exists(SandboxKind, 'extended')));
   });
 
+  it('deletes the Sandbox of a retained claim that expires, though its cache has not yet seen the claim take it', async () => {
+    // A member the reaper's cache knows unowned; then, with the reaper's Sandbox watch lagging,
+    // a claim takes it (as the claim-controller's adoption does) and expires.
+    const member = await client.create<SandboxObject>(SandboxKind, {
+      apiVersion: 'agents.x-k8s.io/v1beta1',
+      kind: 'Sandbox',
+      metadata: { name: 'taken-late', namespace: ns },
+      spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'img:1' }] } } },
+    });
+    await waitCached(SandboxKind, 'taken-late');
+    const claim = await client.create<ClaimObject>(ClaimKind, {
+      apiVersion: 'extensions.agents.x-k8s.io/v1beta1',
+      kind: 'SandboxClaim',
+      metadata: { name: 'expires-late', namespace: ns },
+      spec: { warmPoolRef: { name: 'none' }, lifecycle: { shutdownTime: soon(), shutdownPolicy: 'Retain' } },
+    });
+    const sandboxes = manager.informer(SandboxKind);
+    sandboxes.pause();
+    try {
+      const owner = { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', name: 'expires-late', uid: claim.metadata.uid!, controller: true, blockOwnerDeletion: true };
+      await client.patch(SandboxKind, { namespace: ns, name: 'taken-late' }, { metadata: { resourceVersion: member.metadata.resourceVersion, ownerReferences: [owner] } }, { type: 'merge' });
+      await client.patch(ClaimKind, { namespace: ns, name: 'expires-late' }, { status: { sandbox: { name: 'taken-late' } } }, { type: 'merge', subresource: 'status' });
+      await eventually('the claim expired and its Sandbox deleted, the Sandbox watch still paused', async () => !(await exists(SandboxKind, 'taken-late')), 15_000);
+    } finally {
+      sandboxes.resume();
+    }
+  });
+
   it('keeps a claim whose shutdownTime was moved later while its watch lagged', async () => {
     await client.create<ClaimObject>(ClaimKind, {
       apiVersion: 'extensions.agents.x-k8s.io/v1beta1',
