@@ -5,7 +5,7 @@
  * with exactly their shipped RBAC: a 403 in any log fails the suite.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localControlPlane } from '@agent-sandbox/controlplane/testing';
+import { controllerManagerServing, localControlPlane } from '@agent-sandbox/controlplane/testing';
 import { claim, ClaimKind, controllerUid, pool, PoolKind, readyOf, SandboxKind, suite, template, TemplateKind, waitUntil, type Obj, type ProgramProcess, type Suite } from '../claims/harness.ts';
 
 const POOL = 100;
@@ -19,7 +19,12 @@ describe(`kube-apiserver and etcd restarted during a ${CLAIMS}-claim burst`, () 
     programs.push(await s.start('sandbox-controller', ['--workers=16']));
     programs.push(await s.start('warmpool-orchestrator', ['--max-create-batch=100']));
   }, 120_000);
-  afterAll(async () => s?.teardown(), 120_000);
+  afterAll(async () => {
+    await s?.teardown();
+    // The restarts leave the controller-manager backing off for a while: wait it out, so the
+    // next test finds the cluster as healthy as this one did.
+    if (await localControlPlane()) await controllerManagerServing();
+  }, 240_000);
 
   it('ends with every claim Ready, none bound twice, the pool refilled, no program restarted', async (ctx) => {
     const cp = await localControlPlane();

@@ -1,3 +1,3 @@
 export { consistently } from './consistently.ts';
-export { createTestNamespace, localControlPlane, testKubeConfig, type TestNamespace } from './kube.ts';
+export { controllerManagerServing, createTestNamespace, localControlPlane, testKubeConfig, type TestNamespace } from './kube.ts';
 export { waitFor } from '../http-probe.ts';
