@@ -14,6 +14,15 @@ export interface Binaries {
   kubeScheduler: string;
   kubectl: string;
   kwok: string;
+  /** The real node's kubelet and kube-proxy, from the same Kubernetes module. */
+  kubelet: string;
+  kubeProxy: string;
+  /** Kubernetes' end-to-end test server (HTTP, DNS, network checks), for images of node tests. */
+  agnhost: string;
+  /** The real node's cluster DNS (a static binary, run as a Pod from an image of ours). */
+  coredns: string;
+  /** Kubernetes' pause.c from the pinned module: the pod sandbox's process, built into an image. */
+  pauseSource: string;
   /** kwok's own Stage manifests (pod and node lifecycles), taken from the pinned module. */
   stagesDir: string;
 }
@@ -40,6 +49,11 @@ function binariesIn(dir: string, versions: Versions): Binaries {
     kubeScheduler: bin('kube-scheduler'),
     kubectl: bin('kubectl'),
     kwok: bin('kwok'),
+    kubelet: bin('kubelet'),
+    kubeProxy: bin('kube-proxy'),
+    agnhost: bin('agnhost'),
+    coredns: bin('coredns'),
+    pauseSource: join(dir, 'src', 'pause.c'),
     stagesDir: join(dir, 'stages'),
   };
 }
@@ -93,8 +107,8 @@ function run(cmd: string, args: string[], cwd: string, logFile: string, env: Nod
 }
 
 /**
- * Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok from
- * the pinned Go modules into the cache, unless they are there already (then this is a no-op).
+ * Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, and the
+ * real node's kubelet, kube-proxy, CoreDNS and agnhost from the pinned Go modules into the cache, unless they are there already (then this is a no-op).
  * Builds go to a temporary folder renamed into place at the end, so an interrupted or
  * concurrent build never leaves a half-filled cache entry.
  */
@@ -108,10 +122,12 @@ export async function ensureBinaries(progress: (line: string) => void = () => {}
   await mkdir(join(tmp, 'stages'), { recursive: true });
   const logFile = join(tmp, 'build.log');
   const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly', GOTOOLCHAIN: 'local' };
-  const { kubernetes, etcd, kwok } = target.versions;
+  const { kubernetes, etcd, kwok, coredns } = target.versions;
   const started = Date.now();
 
-  progress(`building Kubernetes ${kubernetes} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) and etcd ${etcd} (first run: several minutes; log: ${logFile})`);
+  progress(
+    `building Kubernetes ${kubernetes} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy, agnhost) and etcd ${etcd} (first run: several minutes; log: ${logFile})`,
+  );
   await run(
     'go',
     [
@@ -125,6 +141,9 @@ export async function ensureBinaries(progress: (line: string) => void = () => {}
       'k8s.io/kubernetes/cmd/kube-controller-manager',
       'k8s.io/kubernetes/cmd/kube-scheduler',
       'k8s.io/kubernetes/cmd/kubectl',
+      'k8s.io/kubernetes/cmd/kubelet',
+      'k8s.io/kubernetes/cmd/kube-proxy',
+      'k8s.io/kubernetes/test/images/agnhost',
       './cmd/etcd',
     ],
     join(GO_MODULES_DIR, 'k8s'),
@@ -139,6 +158,13 @@ export async function ensureBinaries(progress: (line: string) => void = () => {}
   for (const stage of KWOK_STAGES) {
     await copyFile(join(kwokModule, stage), join(tmp, 'stages', stage.split('/').pop()!));
   }
+
+  const k8sModule = (await run('go', ['list', '-m', '-f', '{{.Dir}}', 'k8s.io/kubernetes'], join(GO_MODULES_DIR, 'k8s'), logFile, env)).trim();
+  await mkdir(join(tmp, 'src'), { recursive: true });
+  await copyFile(join(k8sModule, 'build', 'pause', 'linux', 'pause.c'), join(tmp, 'src', 'pause.c'));
+
+  progress(`building CoreDNS ${coredns}`);
+  await run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(tmp, 'bin', 'coredns'), '.'], join(GO_MODULES_DIR, 'coredns'), logFile, env);
 
   await writeFile(join(tmp, 'versions.json'), JSON.stringify(target.versions, null, 2) + '\n');
   await writeFile(join(tmp, MARKER), new Date().toISOString() + '\n');

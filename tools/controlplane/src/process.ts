@@ -19,7 +19,7 @@ export function startDetached(bin: string, args: readonly string[], logFile: str
  * Is `pid` alive and still running `bin`? Checking the command line guards against killing an
  * unrelated process that reused the pid after ours died.
  */
-export function isRunning(pid: number | undefined, bin: string): boolean {
+export function isRunning(pid: number | undefined, bin: string | readonly string[]): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
@@ -29,7 +29,8 @@ export function isRunning(pid: number | undefined, bin: string): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false; // a zombie is already dead
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === bin;
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!;
+    return (typeof bin === 'string' ? [bin] : bin).some((b) => argv0 === b || (!b.includes('/') && argv0.endsWith(`/${b}`)));
   } catch {
     return process.platform !== 'linux';
   }
@@ -38,7 +39,7 @@ export function isRunning(pid: number | undefined, bin: string): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM the process group, then SIGKILL after `graceMs`. Resolves once the process is gone. */
-export async function stopProcess(pid: number, bin: string, graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopProcess(pid: number, bin: string | readonly string[], graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!isRunning(pid, bin)) return;
   const kill = (sig: NodeJS.Signals) => {
     try {
@@ -63,24 +64,24 @@ export async function stopProcess(pid: number, bin: string, graceMs = 10_000, si
   }
 }
 
-/** A free TCP port on loopback, chosen by the kernel. */
-export async function freePort(): Promise<number> {
+/** A free TCP port on `host` (loopback by default), chosen by the kernel. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const address = server.address();
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
 }
 
-/** Is anything accepting connections on 127.0.0.1:port? */
-export function portInUse(port: number): Promise<boolean> {
+/** Is anything listening on host:port (loopback by default)? */
+export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+    server.listen(port, host, () => server.close(() => resolve(false)));
   });
 }
