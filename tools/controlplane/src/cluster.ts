@@ -254,14 +254,15 @@ export class ControlPlane {
 
   /** Stops every component, undoes what the real node changed on the host, removes the cluster folder. */
   async down(): Promise<void> {
-    await this.stopAll();
+    // Everything is about to be deleted: nothing is gained by a graceful stop.
+    await this.stopAll({ signal: 'SIGKILL' });
     await rm(this.dir, { recursive: true, force: true });
     if (this.#state.realNode) releaseSlot(this.#state.realNode.slot, this.name);
   }
 
-  async stopAll(): Promise<void> {
+  async stopAll(options: { signal?: NodeJS.Signals } = {}): Promise<void> {
     // Reverse start order: the node and clients first, etcd last.
-    for (const component of [...this.components].reverse()) await this.stop(component);
+    for (const component of [...this.components].reverse()) await this.stop(component, options);
     await this.#node?.teardown();
   }
 
