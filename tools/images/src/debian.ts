@@ -384,7 +384,7 @@ async function controlFields(deb: string): Promise<string> {
 }
 
 /**
- * The files of the given packages as one tree, with the owners and modes the packages give
+ * The files of the given packages as one tree, owned by root, with the modes the packages give
  * (times are reset when the layer is written), plus a status file per package under
  * /var/lib/dpkg/status.d/ so image scanners can tell what is inside (as distroless does).
  * setuid/setgid files are refused: nothing we ship needs them.
@@ -399,8 +399,10 @@ export async function debianTree(packages: LockedPackage[], opts: { downloadsDir
     for (const e of entries) {
       if (e.path === '' || droppedFromImage(e.path)) continue;
       if (e.type !== 'dir' && e.mode & 0o6000) throw new Error(`${p.name}: ${e.path} is setuid/setgid; refusing to put it in an image`);
-      const owner = { uid: e.uid, gid: e.gid };
-      if (e.type === 'dir') pkgTree.dir(e.path, { ...owner, mode: e.mode });
+      // Everything belongs to root: no package's user or group exists in the image (var/local
+      // is root:staff 2775 in base-files), and nothing in an image is written by its owner.
+      const owner = { uid: 0, gid: 0 };
+      if (e.type === 'dir') pkgTree.dir(e.path, { ...owner, mode: e.mode & ~0o2000 });
       else if (e.type === 'file') pkgTree.file(e.path, e.data!, { ...owner, mode: e.mode });
       else if (e.type === 'symlink') {
         if (resolveLinkTarget(e.path, e.linkname!) === undefined) throw new Error(`${p.name}: symlink ${e.path} → ${e.linkname} leaves the root`);

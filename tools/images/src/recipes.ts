@@ -20,10 +20,18 @@ export const NONROOT = { uid: 65532, gid: 65532 };
 export const NODE_RUNTIME_PACKAGES = ['base-files', 'ca-certificates', 'libc6', 'libgcc-s1', 'libstdc++6', 'netbase', 'tzdata'] as const;
 
 /**
- * What Node images leave out of the Debian packages: glibc's iconv modules (Node converts
- * character sets with its own ICU and never loads them).
+ * Programs the Debian packages bring (update-ca-certificates, the login banner's scripts): run
+ * by maintainer scripts, by hand or at login, never by our images, and most are scripts for a
+ * shell the images do not have. An image that needs a Debian program (python3 for the
+ * in-sandbox runtime) keeps its bin folders.
  */
-export const NODE_RUNTIME_DROP: readonly RegExp[] = [/^usr\/lib\/x86_64-linux-gnu\/gconv(\/|$)/];
+export const DEBIAN_PROGRAMS: RegExp = /^((usr\/)?s?bin|etc\/update-motd\.d)\/./;
+
+/**
+ * What Node images leave out of the Debian packages: their programs, and glibc's iconv
+ * modules (Node converts character sets with its own ICU and never loads them).
+ */
+export const NODE_RUNTIME_DROP: readonly RegExp[] = [DEBIAN_PROGRAMS, /^usr\/lib\/x86_64-linux-gnu\/gconv(\/|$)/];
 
 /**
  * Dependencies the lock leaves out: each is needed only by a package's maintainer scripts,
@@ -280,7 +288,7 @@ export async function staticBinarySpec(opts: StaticBinaryImageOptions, ctx: Reci
   const path = opts.path ?? `/usr/local/bin/${basename(opts.binary)}`;
   const tag = opts.tag ?? ctx.tag;
   const layers: LayerSpec[] = [];
-  if (opts.debian?.length) layers.push(await debianBaseLayer(opts.debian, ctx));
+  if (opts.debian?.length) layers.push(await debianBaseLayer(opts.debian, ctx, { drop: [DEBIAN_PROGRAMS] }));
   else layers.push({ tree: usersTree().file('etc/nsswitch.conf', 'hosts: files dns\n'), description: 'users, /tmp' });
   const bin = new FileTree().file(path, data, { mode: 0o755 });
   if (opts.files?.length) bin.merge(filesTree(opts.files), { what: 'files' });
