@@ -88,6 +88,8 @@ export interface LocalRegistry {
   url: string;
   dataDir: string;
   logFile: string;
+  /** With `auth: 'htpasswd'`: the user the registry made for itself. */
+  credentials?: { username: string; password: string };
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,11 @@ export interface LocalRegistryOptions {
   port?: number;
   /** Where blobs are stored (default: a new temporary folder, removed on stop). */
   dataDir?: string;
+  /**
+   * `htpasswd`: basic authentication; the registry provisions a user `docker` with a random
+   * password, which `credentials` returns (for tests of authenticated pushes).
+   */
+  auth?: 'htpasswd';
 }
 
 /** Starts the registry on 127.0.0.1 and waits until /v2/ answers. */
@@ -123,6 +130,7 @@ export async function startLocalRegistry(opts: LocalRegistryOptions = {}): Promi
       `  addr: ${host}`,
       // One registry process: the upload-state secret need not be shared.
       `  secret: ${createHash('sha256').update(work).digest('hex')}`,
+      ...(opts.auth === 'htpasswd' ? ['auth:', '  htpasswd:', '    realm: agent-sandbox', `    path: ${JSON.stringify(join(work, 'htpasswd'))}`] : []),
       '',
     ].join('\n'),
   );
@@ -155,7 +163,8 @@ export async function startLocalRegistry(opts: LocalRegistryOptions = {}): Promi
     }
     try {
       const res = await fetch(`${url}/v2/`);
-      if (res.ok) break;
+      await res.body?.cancel();
+      if (res.ok || (opts.auth && res.status === 401)) break;
     } catch {
       // not listening yet
     }
@@ -165,5 +174,14 @@ export async function startLocalRegistry(opts: LocalRegistryOptions = {}): Promi
     }
     await sleep(100);
   }
-  return { host, url, dataDir, logFile, stop };
+  const registry: LocalRegistry = { host, url, dataDir, logFile, stop };
+  if (opts.auth === 'htpasswd') {
+    const password = /htpasswd is missing, provisioning with default user.*\bpassword=(\S+)/.exec(readFileSync(logFile, 'utf8'))?.[1];
+    if (!password) {
+      await stop();
+      throw new Error('the registry did not log the password of the user it provisioned');
+    }
+    registry.credentials = { username: 'docker', password };
+  }
+  return registry;
 }

@@ -153,6 +153,11 @@ export class RegistryClient {
       if (!challenge) throw new Error(`${method} ${url}: HTTP ${res.status} without an authentication challenge`);
       await this.#authenticate(challenge, init.scope);
       res = await send();
+      if (res.status === 401) {
+        await res.body?.cancel();
+        const who = this.#credentials ? `the credentials of ${this.#credentials.username}` : 'anonymous access';
+        throw new Error(`registry ${this.registry} refused ${who} for ${method} ${new URL(url).pathname} (HTTP 401)`);
+      }
     }
     return res;
   }
