@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchDeb, readLock, type LockedPackage } from './debian.ts';
+import { fetchDeb, generateLock, readLock, type LockedPackage } from './debian.ts';
 import type { BuiltImage } from './oci.ts';
 import { WORKSPACE_ROOT } from './paths.ts';
 import { buildPauseBinary, buildRecipe, RECIPES, recipe, staticBinaryImage } from './recipes.ts';
@@ -228,6 +228,18 @@ describe('Debian packages', () => {
   beforeAll(async () => {
     libgcc = (await readLock()).packages.find((p) => p.name === 'libgcc-s1')!;
   });
+
+  it('the lock command resolves names through apt, dependencies and all', async () => {
+    const lock = await generateLock(['libstdc++6'], {});
+    const byName = new Map(lock.packages.map((p) => [p.name, p]));
+    expect([...byName.keys()]).toEqual(expect.arrayContaining(['libc6', 'libgcc-s1', 'libstdc++6']));
+    expect(byName.get('libstdc++6')!.depends).toEqual(expect.arrayContaining(['libc6', 'libgcc-s1']));
+    for (const p of lock.packages) for (const d of p.depends) expect(byName.has(d)).toBe(true);
+    for (const p of lock.packages) {
+      expect(p.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(p.filename).toMatch(new RegExp(`^pool/.*/${p.name.replace(/\+/g, '\\+')}_.*\\.deb$`));
+    }
+  }, 120_000);
 
   it('a version the mirror no longer serves fails with one message saying what to do', async () => {
     const downloads = await tempDir('debs-');

@@ -106,6 +106,15 @@ describe('buildImage', () => {
     expect(byPath.has('index.json') && byPath.has('oci-layout')).toBe(true);
   });
 
+  it('lets several builds of one image share a cache at once, and a changed image replaces the layout', async () => {
+    const cacheDir = await tempDir();
+    const built = await Promise.all([1, 2, 3, 4].map(() => buildImage(spec(), { cacheDir, fresh: true })));
+    expect(new Set(built.map((b) => b.digest)).size).toBe(1);
+    const changed = await buildImage(spec('changed'), { cacheDir });
+    const index = JSON.parse(await readFile(join(changed.ociLayout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    expect(index.manifests[0]!.digest).toBe(changed.digest);
+  });
+
   it('refuses a bad name, tag or user', async () => {
     const cacheDir = await tempDir();
     await expect(buildImage({ ...spec(), repository: 'Localhost/x' }, { cacheDir })).rejects.toThrow(/not a valid reference name/);

@@ -218,18 +218,38 @@ function validateSpec(spec: ImageSpec): void {
   if (user !== undefined && !/^\d+(:\d+)?$/.test(user)) throw new Error(`image ${spec.repository}: config.user must be numeric uid[:gid], got ${JSON.stringify(user)}`);
 }
 
-/** A fresh OCI image layout holding exactly these blobs (hard-linked from the store). */
+/**
+ * A fresh OCI image layout holding exactly these blobs (hard-linked from the store). Safe when
+ * several processes build the same image at once: a layout already naming the same manifest is
+ * left as it is; another one is replaced.
+ */
 async function writeLayout(dir: string, store: BlobStore, digests: string[], index: Buffer): Promise<void> {
+  const current = async () => readFile(join(dir, 'index.json')).catch(() => undefined);
+  if ((await current())?.equals(index)) return;
   const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await rm(tmp, { recursive: true, force: true });
   const target = new BlobStore(join(tmp, 'blobs'));
   await mkdir(join(tmp, 'blobs', 'sha256'), { recursive: true });
   for (const d of digests) await store.copyTo(target, d);
   await writeFile(join(tmp, 'oci-layout'), OCI_LAYOUT);
   await writeFile(join(tmp, 'index.json'), index);
-  await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, '..'), { recursive: true });
-  await rename(tmp, dir);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(tmp, dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 5) throw err;
+      // Another build got there first: keep theirs if it is this image, else replace it.
+      if ((await current())?.equals(index)) {
+        await rm(tmp, { recursive: true, force: true });
+        return;
+      }
+      const old = `${dir}.old-${process.pid}-${Math.random().toString(36).slice(2)}`;
+      await rename(dir, old).catch(() => {});
+      await rm(old, { recursive: true, force: true });
+    }
+  }
 }
 
 /**
