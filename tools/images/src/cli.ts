@@ -4,11 +4,13 @@ import { writeAtomic } from './blobs.ts';
 import type { BuiltImage } from './oci.ts';
 import { DEBIAN_LOCK_FILE, DEFAULT_REGISTRY, DEFAULT_REPOSITORY_PREFIX, imagesCacheDir, workspaceVersion } from './paths.ts';
 import { buildRecipe, DEBIAN_EXCLUDED, RECIPES, recipe, requestedDebianPackages } from './recipes.ts';
+import { startLocalRegistry } from './local-registry.ts';
 import { pushImage, retarget } from './registry.ts';
 
 const HELP = `Usage: npm run images -- [name…] [flags]
        npm run images -- lock
        npm run images -- list
+       npm run images -- registry [--port 5001] [--data folder]
 
 Builds the project's OCI images (all, or the named ones) without a daemon or a registry, into
 ${imagesCacheDir()}: an OCI image layout (oci/<ref>/) and an archive for
@@ -32,6 +34,8 @@ Commands:
   lock    resolve the Debian packages the recipes ask for (and their dependencies) with apt, and
           rewrite ${DEBIAN_LOCK_FILE}
   list    the image names
+  registry  run a registry (CNCF Distribution, built from tools/images/go/registry) on
+          127.0.0.1:<port> until Ctrl-C, storing blobs in --data (default: a temporary folder)
 
 Environment: AGENT_SANDBOX_CACHE (cache root), SOURCE_DATE_EPOCH (file and image times; default 0).
 `;
@@ -63,6 +67,8 @@ async function main(): Promise<void> {
       insecure: { type: 'boolean', default: false },
       fresh: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      data: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -71,6 +77,18 @@ async function main(): Promise<void> {
     return;
   }
   if (positionals[0] === 'lock') return lock();
+  if (positionals[0] === 'registry') {
+    const port = values.port === undefined ? 5001 : Number(values.port);
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`--port must be a TCP port, got ${values.port}`);
+    const registry = await startLocalRegistry({ port, ...(values.data ? { dataDir: values.data } : {}) });
+    console.log(`registry listening on ${registry.url} (data: ${registry.dataDir}); Ctrl-C stops it`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await registry.stop();
+    return;
+  }
   if (positionals[0] === 'list') {
     for (const r of RECIPES) console.log(`${r.name}\t${r.description}`);
     return;

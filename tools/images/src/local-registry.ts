@@ -147,7 +147,7 @@ export async function startLocalRegistry(opts: LocalRegistryOptions = {}): Promi
   const stop = async () => {
     if (!exited) {
       child.kill('SIGTERM');
-      await Promise.race([exit, sleep(5000).then(() => child.kill('SIGKILL'))]);
+      await Promise.race([exit, sleep(5000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
       await exit;
     }
     log.end();
