@@ -10,6 +10,7 @@ export { buildImage, MEDIA_TYPES, type BuildOptions, type BuiltImage, type Built
 export { ensureRegistryBinary, registryBinaryPath, startLocalRegistry, type LocalRegistry, type LocalRegistryOptions } from './local-registry.ts';
 export { DEFAULT_REGISTRY, DEFAULT_REPOSITORY_PREFIX, imagesCacheDir, workspaceVersion } from './paths.ts';
 export {
+  ADDITIONAL_DEBIAN_PACKAGES,
   buildPauseBinary,
   buildRecipe,
   debianBaseLayer,

@@ -343,9 +343,11 @@ export async function buildPauseBinary(): Promise<{ binary: Buffer; source: stri
   }
 }
 
+const PAUSE_DESCRIPTION = 'The Pod sandbox (infrastructure) container: one static binary that reaps children and exits on SIGINT/SIGTERM';
+
 export const pause: Recipe = {
   name: 'pause',
-  description: 'The Pod sandbox (infrastructure) container: one static binary that reaps children and exits on SIGINT/SIGTERM',
+  description: PAUSE_DESCRIPTION,
   debian: [],
   async spec(ctx) {
     const p = await buildPauseBinary();
@@ -356,7 +358,7 @@ export const pause: Recipe = {
       config: {
         user: '65535:65535',
         entrypoint: ['/pause'],
-        labels: labels('pause', ctx.tag, this.description, { 'dev.agent-sandbox.pause.version': p.version, 'dev.agent-sandbox.pause.compiler': p.compiler }),
+        labels: labels('pause', ctx.tag, PAUSE_DESCRIPTION, { 'dev.agent-sandbox.pause.version': p.version, 'dev.agent-sandbox.pause.compiler': p.compiler }),
         stopSignal: 'SIGTERM',
       },
     };
@@ -384,9 +386,15 @@ export function recipe(name: string): Recipe {
   return r;
 }
 
-/** Every Debian package the recipes ask for (the lock's `requested`). */
+/**
+ * Debian packages for images built outside RECIPES (`staticBinaryImage({ debian })`, test
+ * images): the lock pins these too. Add a name here, run `npm run images -- lock`, commit both.
+ */
+export const ADDITIONAL_DEBIAN_PACKAGES: readonly string[] = [];
+
+/** Every Debian package the recipes ask for, plus the additional ones (the lock's `requested`). */
 export function requestedDebianPackages(recipes: readonly Recipe[] = RECIPES): string[] {
-  return [...new Set(recipes.flatMap((r) => r.debian))].sort();
+  return [...new Set([...recipes.flatMap((r) => r.debian), ...ADDITIONAL_DEBIAN_PACKAGES])].sort();
 }
 
 export async function buildRecipe(r: Recipe, ctx: Partial<RecipeContext> = {}): Promise<BuiltImage> {

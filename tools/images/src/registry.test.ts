@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { credentialsFor, isLoopbackHost, parseRef, parseWwwAuthenticate, retarget } from './registry.ts';
+import { credentialsFor, isLoopbackHost, parseRef, parseWwwAuthenticate, RegistryClient, retarget } from './registry.ts';
 
 describe('image references', () => {
   it('splits registry, repository and tag', () => {
@@ -47,6 +47,8 @@ describe('registry authentication', () => {
     expect(credentialsFor('docker.io', env)).toEqual({ username: 'bob', password: 'pw' });
     expect(credentialsFor('other.example', env)).toBeUndefined();
     expect(() => credentialsFor('gcr.example', env)).toThrow(/credential helper "gcloud".*AGENT_SANDBOX_REGISTRY_USERNAME/);
+    // Only a registry that asks for credentials makes the client look them up.
+    expect(() => new RegistryClient('gcr.example', { env })).not.toThrow();
     expect(credentialsFor('registry.example', { ...env, AGENT_SANDBOX_REGISTRY_USERNAME: 'ci', AGENT_SANDBOX_REGISTRY_PASSWORD: 'token' })).toEqual({
       username: 'ci',
       password: 'token',

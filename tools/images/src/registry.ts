@@ -121,14 +121,19 @@ export interface RegistryOptions {
 export class RegistryClient {
   readonly registry: string;
   readonly base: string;
-  readonly #credentials: Credentials | undefined;
+  readonly #opts: RegistryOptions;
   #authorization: string | undefined;
 
   constructor(registry: string, opts: RegistryOptions = {}) {
     this.registry = registry;
     const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
     this.base = `${opts.insecure || isLoopbackHost(registry) ? 'http' : 'https'}://${host}`;
-    this.#credentials = opts.credentials ?? credentialsFor(registry, opts.env);
+    this.#opts = opts;
+  }
+
+  /** Looked up only when the registry asks: a registry without authentication needs none. */
+  #credentials(): Credentials | undefined {
+    return this.#opts.credentials ?? credentialsFor(this.registry, this.#opts.env);
   }
 
   /**
@@ -155,7 +160,8 @@ export class RegistryClient {
       res = await send();
       if (res.status === 401) {
         await res.body?.cancel();
-        const who = this.#credentials ? `the credentials of ${this.#credentials.username}` : 'anonymous access';
+        const creds = this.#credentials();
+        const who = creds ? `the credentials of ${creds.username}` : 'anonymous access';
         throw new Error(`registry ${this.registry} refused ${who} for ${method} ${new URL(url).pathname} (HTTP 401)`);
       }
     }
@@ -164,7 +170,7 @@ export class RegistryClient {
 
   async #authenticate(challenge: string, scope: string): Promise<void> {
     const { scheme, params } = parseWwwAuthenticate(challenge);
-    const creds = this.#credentials;
+    const creds = this.#credentials();
     if (scheme === 'basic') {
       if (!creds) throw new Error(`registry ${this.registry} needs credentials: set AGENT_SANDBOX_REGISTRY_USERNAME/PASSWORD or log in with docker`);
       this.#authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
