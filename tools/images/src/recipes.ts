@@ -9,7 +9,7 @@ import { readElf } from './elf.ts';
 import { nodeModulesTree, runtimeClosure } from './node-modules.ts';
 import { buildImage, type BuildOptions, type BuiltImage, type ImageSpec, type LayerSpec, type RunConfig } from './oci.ts';
 import { DEFAULT_REGISTRY, DEFAULT_REPOSITORY_PREFIX, WORKSPACE_ROOT, workspaceVersion } from './paths.ts';
-import { FileTree } from './tree.ts';
+import { FileTree, normalizeImagePath } from './tree.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -41,6 +41,7 @@ export const DEBIAN_EXCLUDED: Record<string, string> = {
   awk: "base-files' maintainer scripts only",
   debconf: 'configuration of maintainer scripts only',
   'debconf-2.0': 'configuration of maintainer scripts only (virtual)',
+  dpkg: "python3-minimal's maintainer scripts only (images have no package database to manage)",
   openssl: 'ca-certificates runs it only to build the bundle, which tools/images builds itself',
 };
 
@@ -125,14 +126,20 @@ const debianTrees = new Map<string, Promise<FileTree>>();
  * The base layer: Debian packages (with their dependencies from the lock) less the paths
  * `drop` matches, plus the files their maintainer scripts would have made, users and /tmp.
  */
-export async function debianBaseLayer(packages: readonly string[], ctx: RecipeContext, opts: { drop?: readonly RegExp[]; lock?: DebianLock } = {}): Promise<LayerSpec> {
+export async function debianBaseLayer(
+  packages: readonly string[],
+  ctx: RecipeContext,
+  opts: { drop?: readonly RegExp[]; keep?: readonly string[]; lock?: DebianLock } = {},
+): Promise<LayerSpec> {
   const locked = closure(opts.lock ?? (await readLock()), packages);
-  const key = JSON.stringify([locked.map((p) => `${p.name}=${p.version}`), ctx.downloadsDir ?? '', (opts.drop ?? []).map(String)]);
+  const keep = new Set((opts.keep ?? []).map(normalizeImagePath));
+  const key = JSON.stringify([locked.map((p) => `${p.name}=${p.version}`), ctx.downloadsDir ?? '', (opts.drop ?? []).map(String), [...keep]]);
   let pending = debianTrees.get(key);
   if (!pending) {
     pending = (async () => {
       const t = await debianTree(locked, ctx.downloadsDir ? { downloadsDir: ctx.downloadsDir } : {});
-      for (const re of opts.drop ?? []) for (const p of t.paths()) if (re.test(p) && t.has(p)) t.remove(p);
+      for (const re of opts.drop ?? []) for (const p of t.paths()) if (re.test(p) && !keep.has(p) && t.has(p)) t.remove(p);
+      for (const p of keep) if (!t.has(p)) throw new Error(`${p} is to be kept, but none of ${packages.join(', ')} (with dependencies) has it`);
       maintainerScriptFiles(t);
       return t.merge(usersTree(), { overwrite: true });
     })();
@@ -168,6 +175,11 @@ export interface NodeProgramOptions {
   description: string;
   /** Debian packages beyond what Node needs (e.g. `python3-minimal` for the in-sandbox runtime). */
   debian?: readonly string[];
+  /**
+   * Programs of those packages to keep (Debian programs are left out otherwise), e.g.
+   * `['/usr/bin/python3', '/usr/bin/python3.11']`.
+   */
+  debianPrograms?: readonly string[];
   env?: Record<string, string>;
   exposedPorts?: string[];
 }
@@ -211,7 +223,7 @@ export function nodeProgram(name: string, opts: NodeProgramOptions): Recipe {
         repository: `${ctx.repositoryPrefix}/${name}`,
         tag: ctx.tag,
         layers: [
-          await debianBaseLayer(debian, ctx, { drop: NODE_RUNTIME_DROP }),
+          await debianBaseLayer(debian, ctx, { drop: NODE_RUNTIME_DROP, keep: opts.debianPrograms ?? [] }),
           nodeLayer(),
           { tree: nodeModulesTree(deps, 'app/node_modules'), description: `npm: ${deps.map((d) => d.imagePath).join(' ')}` },
           { tree: app, description: `bundle: ${opts.dir ?? `apps/${name}`}/dist` },
@@ -377,7 +389,8 @@ export const RECIPES: readonly Recipe[] = [
   nodeProgram('admission-webhook', { description: 'Agent Sandbox admission webhook: defaults and validation over HTTPS' }),
   // Later programs are one line each, e.g.
   //   nodeProgram('sandbox-router', { description: '…' }),
-  //   nodeProgram('sandbox-runtime', { description: '…', debian: ['python3-minimal'] }),
+  //   nodeProgram('sandbox-runtime', { description: '…', debian: ['python3-minimal'], debianPrograms: ['/usr/bin/python3', '/usr/bin/python3.11'] }),
+  // then `npm run images -- lock` to pin the new packages.
 ];
 
 export function recipe(name: string): Recipe {
