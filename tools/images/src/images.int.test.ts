@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchDeb, generateLock, readLock, type LockedPackage } from './debian.ts';
 import type { BuiltImage } from './oci.ts';
 import { WORKSPACE_ROOT } from './paths.ts';
-import { buildPauseBinary, buildRecipe, RECIPES, recipe, staticBinaryImage } from './recipes.ts';
+import { buildPauseBinary, buildRecipe, DEBIAN_PROGRAMS, debianBaseLayer, defaultContext, RECIPES, recipe, staticBinaryImage } from './recipes.ts';
 import { readTar, type TarEntry } from './tar.ts';
 import { resolveLinkTarget } from './tree.ts';
 
@@ -240,6 +240,18 @@ describe('Debian packages', () => {
   beforeAll(async () => {
     libgcc = (await readLock()).packages.find((p) => p.name === 'libgcc-s1')!;
   });
+
+  it('programs of the packages are left out unless kept by name', async () => {
+    const ctx = defaultContext();
+    const without = await debianBaseLayer(['ca-certificates'], ctx, { drop: [DEBIAN_PROGRAMS] });
+    expect(without.tree.has('usr/sbin/update-ca-certificates')).toBe(false);
+    expect(without.tree.has('etc/ssl/certs/ca-certificates.crt')).toBe(true);
+    const kept = await debianBaseLayer(['ca-certificates'], ctx, { drop: [DEBIAN_PROGRAMS], keep: ['/usr/sbin/update-ca-certificates'] });
+    expect(kept.tree.get('usr/sbin/update-ca-certificates')).toMatchObject({ type: 'file', mode: 0o755, uid: 0 });
+    await expect(debianBaseLayer(['ca-certificates'], ctx, { drop: [DEBIAN_PROGRAMS], keep: ['/usr/bin/python3'] })).rejects.toThrow(
+      /usr\/bin\/python3 is to be kept, but none of ca-certificates .* has it/,
+    );
+  }, 120_000);
 
   it('the lock command resolves names through apt, dependencies and all', async () => {
     const lock = await generateLock(['libstdc++6'], {});

@@ -13,6 +13,7 @@ export {
   ADDITIONAL_DEBIAN_PACKAGES,
   buildPauseBinary,
   buildRecipe,
+  DEBIAN_PROGRAMS,
   debianBaseLayer,
   defaultContext,
   NODE_RUNTIME_PACKAGES,
