@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { generateLock, lockText, readLock } from './debian.ts';
 import { writeAtomic } from './blobs.ts';
-import type { BuiltImage } from './oci.ts';
+import { resolve } from 'node:path';
+import { writeImagesArchive, type BuiltImage } from './oci.ts';
 import { DEBIAN_LOCK_FILE, DEFAULT_REGISTRY, DEFAULT_REPOSITORY_PREFIX, imagesCacheDir, workspaceVersion } from './paths.ts';
 import { buildRecipe, DEBIAN_EXCLUDED, RECIPES, recipe, requestedDebianPackages } from './recipes.ts';
 import { startLocalRegistry } from './local-registry.ts';
@@ -26,6 +27,8 @@ Flags:
                       <registry>/${DEFAULT_REPOSITORY_PREFIX}/<image>:<tag>. Credentials: AGENT_SANDBOX_REGISTRY_USERNAME and
                       AGENT_SANDBOX_REGISTRY_PASSWORD, else ~/.docker/config.json (auths). Loopback registries use HTTP
   --insecure          use plain HTTP for a registry that is not on loopback
+  --archive file      also write one archive holding all the images built (each layer once), for a
+                      single \`ctr -n k8s.io images import\` or \`kind load image-archive\`
   --fresh             compress every layer again instead of reusing layers built before
   --json              print one JSON object per image instead of the table
   -h, --help
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
       tag: { type: 'string' },
       prefix: { type: 'string' },
       push: { type: 'string' },
+      archive: { type: 'string' },
       insecure: { type: 'boolean', default: false },
       fresh: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -113,6 +117,11 @@ async function main(): Promise<void> {
     }
   }
   if (!values.json) console.log(`archives: ${imagesCacheDir()}/archives/`);
+  if (values.archive) {
+    const file = resolve(values.archive);
+    await writeImagesArchive(built, file);
+    console.log(`wrote ${file} (${built.map((b) => b.ref).join(', ')})`);
+  }
   if (values.push) {
     for (const img of built) {
       const ref = retarget(img.ref, values.push);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuiltImage } from './oci.ts';
+import { writeImagesArchive, type BuiltImage } from './oci.ts';
 import { buildRecipe, recipe } from './recipes.ts';
 
 const execFileAsync = promisify(execFile);
@@ -25,7 +25,8 @@ describe.runIf(available)('images in containerd', () => {
   let socket: string;
   let reaper: BuiltImage;
   let pause: BuiltImage;
-  const ctr = (...args: string[]) => execFileAsync('ctr', ['--address', socket, '--namespace', 'k8s.io', ...args], { maxBuffer: 16 << 20 });
+  const ctrIn = (namespace: string, ...args: string[]) => execFileAsync('ctr', ['--address', socket, '--namespace', namespace, ...args], { maxBuffer: 16 << 20 });
+  const ctr = (...args: string[]) => ctrIn('k8s.io', ...args);
 
   beforeAll(async () => {
     [reaper, pause] = [await buildRecipe(recipe('ttl-reaper')), await buildRecipe(recipe('pause'))];
@@ -80,6 +81,18 @@ describe.runIf(available)('images in containerd', () => {
     const rows = stdout.split('\n').map((l) => l.split(/\s+/));
     expect(rows.find((r) => r[0] === reaper.ref)?.[2]).toBe(reaper.digest);
     expect(rows.find((r) => r[0] === pause.ref)?.[2]).toBe(pause.digest);
+  }, 300_000);
+
+  it('one archive of several images loads them all by name', async () => {
+    const archive = join(dir, 'all.tar');
+    await writeImagesArchive([pause, reaper], archive);
+    await ctrIn('combined', 'images', 'import', archive);
+    const { stdout } = await ctrIn('combined', 'images', 'ls');
+    const rows = stdout.split('\n').map((l) => l.split(/\s+/));
+    expect(rows.filter((r) => r[0]?.startsWith('localhost:5001/')).map((r) => [r[0], r[2]])).toEqual([
+      [pause.ref, pause.digest],
+      [reaper.ref, reaper.digest],
+    ]);
   }, 300_000);
 
   it('the program runs under runc with a read-only root as 65532, node as PID 1', async () => {

@@ -6,7 +6,7 @@
 export { BlobStore, gzip, sha256, type Descriptor } from './blobs.ts';
 export { closure, fetchDeb, generateLock, readLock, type DebianLock, type LockedPackage } from './debian.ts';
 export { readElf } from './elf.ts';
-export { buildImage, MEDIA_TYPES, type BuildOptions, type BuiltImage, type BuiltLayer, type ImageSpec, type LayerSpec, type RunConfig } from './oci.ts';
+export { buildImage, MEDIA_TYPES, writeImagesArchive, type BuildOptions, type BuiltImage, type BuiltLayer, type ImageSpec, type LayerSpec, type RunConfig } from './oci.ts';
 export { ensureRegistryBinary, registryBinaryPath, startLocalRegistry, type LocalRegistry, type LocalRegistryOptions } from './local-registry.ts';
 export { DEFAULT_REGISTRY, DEFAULT_REPOSITORY_PREFIX, imagesCacheDir, workspaceVersion } from './paths.ts';
 export {

@@ -138,20 +138,18 @@ export function manifestJson(config: Descriptor, layers: Descriptor[]): Buffer {
   );
 }
 
-export function indexJson(manifest: Descriptor, ref: string, tag: string): Buffer {
+export function indexJson(images: { manifest: Descriptor; ref: string; tag: string }[]): Buffer {
   return Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.index,
-      manifests: [
-        {
-          mediaType: manifest.mediaType,
-          digest: manifest.digest,
-          size: manifest.size,
-          // containerd takes the full name from the first, OCI tools the tag from the second.
-          annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': tag },
-        },
-      ],
+      manifests: images.map(({ manifest, ref, tag }) => ({
+        mediaType: manifest.mediaType,
+        digest: manifest.digest,
+        size: manifest.size,
+        // containerd takes the full name from the first, OCI tools the tag from the second.
+        annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': tag },
+      })),
     }),
   );
 }
@@ -190,9 +188,9 @@ export async function buildImage(spec: ImageSpec, opts: BuildOptions = {}): Prom
   const name = refFileName(ref);
 
   const ociLayout = join(cacheDir, 'oci', name);
-  await writeLayout(ociLayout, store, [config.digest, ...layers.map((l) => l.digest), manifest.digest], indexJson(manifest, ref, spec.tag));
+  await writeLayout(ociLayout, store, [config.digest, ...layers.map((l) => l.digest), manifest.digest], indexJson([{ manifest, ref, tag: spec.tag }]));
   const archive = join(cacheDir, 'archives', `${name}.tar`);
-  await writeArchive(archive, store, { ref, tag: spec.tag, config, layers: layerDescs, manifest });
+  await writeArchive(archive, [{ ref, tag: spec.tag, config, layers: layerDescs, manifest, store }]);
 
   return {
     ref,
@@ -252,23 +250,50 @@ async function writeLayout(dir: string, store: BlobStore, digests: string[], ind
   }
 }
 
+interface ArchiveImage {
+  ref: string;
+  tag: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  manifest: Descriptor;
+  store: BlobStore;
+}
+
+/**
+ * One archive holding several built images, each blob once: one `ctr -n k8s.io images import`
+ * (or `kind load image-archive`) loads them all under their names.
+ */
+export async function writeImagesArchive(images: BuiltImage[], path: string): Promise<void> {
+  const entries: ArchiveImage[] = [];
+  for (const img of images) {
+    const manifestBytes = await img.blobs.get(img.digest);
+    const doc = JSON.parse(manifestBytes.toString('utf8')) as { config: Descriptor; layers: Descriptor[] };
+    entries.push({
+      ref: img.ref,
+      tag: img.tag,
+      config: doc.config,
+      layers: doc.layers,
+      manifest: { mediaType: MEDIA_TYPES.manifest, digest: img.digest, size: manifestBytes.length },
+      store: img.blobs,
+    });
+  }
+  await writeArchive(path, entries);
+}
+
 /**
  * The archive: an OCI image layout (what containerd imports, with the name from index.json's
  * `io.containerd.image.name`, and our manifest digest unchanged) plus Docker's `manifest.json`
  * with RepoTags (what `docker load` before 25 and skopeo's `docker-archive:` read). The same
  * shape `docker save` writes since Docker 25.
  */
-async function writeArchive(
-  path: string,
-  store: BlobStore,
-  img: { ref: string; tag: string; config: Descriptor; layers: Descriptor[]; manifest: Descriptor },
-): Promise<void> {
+async function writeArchive(path: string, images: ArchiveImage[]): Promise<void> {
   const blobPath = (d: string) => `blobs/sha256/${d.slice('sha256:'.length)}`;
   const dockerManifest = Buffer.from(
-    JSON.stringify([{ Config: blobPath(img.config.digest), RepoTags: [img.ref], Layers: img.layers.map((l) => blobPath(l.digest)) }]),
+    JSON.stringify(images.map((img) => ({ Config: blobPath(img.config.digest), RepoTags: [img.ref], Layers: img.layers.map((l) => blobPath(l.digest)) }))),
   );
   const small = (p: string, data: Buffer): TarEntry => ({ type: 'file', path: p, mode: 0o644, uid: 0, gid: 0, mtime: 0, data });
-  const blobDigests = [...new Set([img.config.digest, ...img.layers.map((l) => l.digest), img.manifest.digest])].sort();
+  const owner = new Map<string, BlobStore>();
+  for (const img of images) for (const d of [img.config.digest, ...img.layers.map((l) => l.digest), img.manifest.digest]) owner.set(d, img.store);
   await mkdir(join(path, '..'), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const fh = await open(tmp, 'w');
@@ -278,13 +303,16 @@ async function writeArchive(
     };
     await write({ type: 'dir', path: 'blobs', mode: 0o755, uid: 0, gid: 0, mtime: 0 });
     await write({ type: 'dir', path: 'blobs/sha256', mode: 0o755, uid: 0, gid: 0, mtime: 0 });
-    for (const d of blobDigests) await write(small(blobPath(d), await store.get(d)));
-    await write(small('index.json', indexJson(img.manifest, img.ref, img.tag)));
+    for (const d of [...owner.keys()].sort()) await write(small(blobPath(d), await owner.get(d)!.get(d)));
+    await write(small('index.json', indexJson(images)));
     await write(small('manifest.json', dockerManifest));
     await write(small('oci-layout', OCI_LAYOUT));
     await fh.write(Buffer.alloc(1024, 0));
-  } finally {
+  } catch (err) {
     await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
   }
+  await fh.close();
   await rename(tmp, path);
 }
