@@ -41,6 +41,13 @@ describe('module boundaries', () => {
     expect(errors.join('\n')).toMatch(/tagged with "type:app" can only depend on libs tagged with "type:lib"/);
   });
 
+  it('keeps developer tooling out of programs: the image tooling is a tool', async () => {
+    expect((await boundaryErrors('apps/ttl-reaper/src/probe.ts', '@agent-sandbox/images')).join('\n')).toMatch(
+      /tagged with "type:app" can only depend on libs tagged with "type:lib"/,
+    );
+    expect(await boundaryErrors('e2e/probe.ts', '@agent-sandbox/images')).toEqual([]);
+  });
+
   it('forbids a library importing an app or a tool', async () => {
     // Every app depends on the runtime library, so Nx reports the cycle before the tag rule.
     expect((await boundaryErrors('libs/runtime/src/probe.ts', '@agent-sandbox/claim-controller/src/main.ts')).join('\n')).toMatch(
