@@ -18,6 +18,9 @@ const schemas = imported.schemas as unknown as Record<
   JsonSchema
 >;
 
+/** The API server's own PodSpec schema (structural, with descriptions), for tools that validate pod fields elsewhere (the chart's values). */
+export const EMBEDDED_POD_SPEC_SCHEMA: JsonSchema = schemas.PodSpec;
+
 /** The Kubernetes version the embedded schemas come from. */
 export const EMBEDDED_SCHEMAS_KUBERNETES_VERSION: string = imported.kubernetesVersion;
 
