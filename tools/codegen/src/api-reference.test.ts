@@ -22,7 +22,7 @@ describe('docs/api-reference.md', () => {
     expect(rendered).toContain('| `status.conditions` | list of metav1.Condition |  | keyed by `type` |');
     // metav1.Condition is described once, after the kinds.
     expect(rendered.match(/^## metav1\.Condition$/gm)).toHaveLength(1);
-    expect(rendered).toMatch(/\| `reason` \| string \|  \| \*\*required\*\*; length ≥ 1/);
+    expect(rendered).toMatch(/\| `reason` \| string \| {2}\| \*\*required\*\*; length ≥ 1/);
     expect(rendered).not.toContain('status.conditions[].reason');
   });
 

@@ -204,7 +204,7 @@ function commonValues(p: ProgramDefinition): Record<string, Value> {
       }),
       serviceMonitor: group('A Prometheus Operator ServiceMonitor (needs its CRD: monitoring.coreos.com/v1).', {
         enabled: boolean('Create it.', false),
-        interval: duration('Scrape interval; empty: Prometheus\'s own.', '30s'),
+        interval: duration('Scrape interval.', '30s'),
         scrapeTimeout: duration('Scrape timeout.', '10s'),
         labels: stringMap('Extra labels (e.g. the one your Prometheus selects ServiceMonitors by).', {}),
       }),

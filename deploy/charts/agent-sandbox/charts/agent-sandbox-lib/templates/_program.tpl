@@ -57,6 +57,12 @@ metadata:
 spec:
   replicas: {{ $values.replicas }}
   revisionHistoryLimit: 5
+  # A new Pod is Ready before an old one goes: a webhook with failurePolicy Fail is never without an answer.
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxSurge: 1
+      maxUnavailable: 0
   selector:
     matchLabels:
       {{- include "agent-sandbox-lib.selectorLabels" $ctx | nindent 6 }}
