@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { goldenCases, KUBE_VERSION, NAMESPACE, readGolden, RELEASE, renderGolden, withoutGeneratedCertificates } from './goldens.ts';
 import { ensureHelm } from './helm-binary.ts';
@@ -54,6 +54,9 @@ const find = <T extends K8sObject = K8sObject>(objects: K8sObject[], kind: strin
 };
 const container = (objects: K8sObject[], program: string) => find<Deployment>(objects, 'Deployment', program).spec.template.spec.containers[0]!;
 const flag = (c: Container, name: string) => c.args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
+
+// Each test runs helm (and some, the programs) a few times: seconds each on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const CHARTS = ['.', 'charts/agent-sandbox-lib', 'charts/crds', ...PROGRAMS.map((p) => `charts/${p}`)];
 
