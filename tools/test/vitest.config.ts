@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tiers (see ../shared/spec/ARCHITECTURE.md "Test tiers"):
+ * Tiers (see docs/ARCHITECTURE.md "Test tiers"):
  *   unit         *.test.ts        pure logic, no processes, no network
  *   integration  *.int.test.ts    against a real control plane: the one named by KUBECONFIG,
  *                                 else a local one started by tools/controlplane for the run;

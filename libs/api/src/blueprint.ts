@@ -21,7 +21,7 @@ export function usesSecureDefaultPolicy(template: TemplateLike): boolean {
 
 /**
  * The blueprint a Sandbox gets from a template: pod template, volume claim templates and
- * service, with the secure defaults of API.md: no service-account token unless the template
+ * service, with the secure defaults of docs/api.md: no service-account token unless the template
  * asks for one, and public DNS under the secure default policy when no dnsPolicy is set.
  */
 export function sandboxBlueprint(template: TemplateLike): Pick<SandboxSpec, 'podTemplate' | 'volumeClaimTemplates' | 'service'> {

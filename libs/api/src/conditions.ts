@@ -1,4 +1,4 @@
-/** Condition types and reasons of the four kinds (API.md). */
+/** Condition types and reasons of the four kinds (docs/api.md). */
 
 export const ConditionType = {
   Ready: 'Ready',

@@ -1,5 +1,5 @@
 /**
- * Well-known label and annotation keys of the standard (API.md "Well-known labels and
+ * Well-known label and annotation keys of the standard (docs/api.md "Well-known labels and
  * annotations"). Tools rely on these exact strings.
  */
 

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { moduleDigest } from './go-build.ts';
 import { GO_MODULES_DIR } from './paths.ts';
 
 /** The pinned versions, read from the Go modules that pin them (the one source of truth). */
@@ -21,13 +21,11 @@ function required(goMod: string, module: string, file: string): string {
 export function readVersions(): Versions {
   const files = ['k8s/go.mod', 'k8s/go.sum', 'kwok/go.mod', 'kwok/go.sum'].map((f) => join(GO_MODULES_DIR, f));
   const [k8sMod, , kwokMod] = files.map((f) => readFileSync(f, 'utf8')) as [string, string, string, string];
-  const hash = createHash('sha256');
-  for (const f of files) hash.update(readFileSync(f));
   return {
     kubernetes: required(k8sMod, 'k8s.io/kubernetes', 'k8s/go.mod'),
     etcd: required(k8sMod, 'go.etcd.io/etcd/server/v3', 'k8s/go.mod'),
     kwok: required(kwokMod, 'sigs.k8s.io/kwok', 'kwok/go.mod'),
-    digest: hash.digest('hex').slice(0, 12),
+    digest: moduleDigest(files),
   };
 }
 

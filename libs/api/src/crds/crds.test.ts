@@ -109,7 +109,7 @@ describe('generated CRDs', () => {
     expect(at(root(TEMPLATE), 'spec.volumeClaimTemplates')['x-kubernetes-validations']).toBeUndefined();
   });
 
-  it('show the printer columns of API.md', () => {
+  it('show the printer columns of docs/api.md', () => {
     const columns = (n: string) => (version(n).additionalPrinterColumns ?? []).map((c) => `${c.name}${c.priority ? '(wide)' : ''}`);
     expect(columns(SANDBOX)).toEqual(['Ready', 'Reason', 'Age', 'Pod(wide)', 'Node(wide)']);
     expect(columns(CLAIM)).toEqual(['Ready', 'Sandbox', 'Reason', 'Age']);
