@@ -16,7 +16,7 @@ import { ClaimKind, PoolKind, SandboxKind, TemplateKind, type ClaimObject, type 
 import { adoptionPatch } from './adoption.ts';
 import { orderCandidates } from './candidates.ts';
 import { nanoTime, type ClaimMetrics } from './claim-metrics.ts';
-import { computeClaimStatus, isExpired, statusDiffers, type ClaimObservation } from './claim-status.ts';
+import { claimStatusPatch, computeClaimStatus, isExpired, statusDiffers, type ClaimObservation } from './claim-status.ts';
 import { coldSandbox, isRejection } from './cold-sandbox.ts';
 
 export interface ClaimReconcilerOptions {
@@ -173,7 +173,7 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
     let current = claim;
     if (statusDiffers(claim.status as SandboxClaimStatus | undefined, status)) {
       try {
-        current = withKind(state.claims.remember(await writer.patchStatus<ClaimObject>(ClaimKind, claim, status, { signal: ctx.signal })));
+        current = withKind(state.claims.remember(await writer.patchStatus<ClaimObject>(ClaimKind, claim, claimStatusPatch(claim.status as SandboxClaimStatus | undefined, status), { signal: ctx.signal })));
       } catch (err) {
         if (isConflict(err) || isNotFound(err)) return { stop: true };
         throw err;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimObject, SandboxObject } from '../kinds.ts';
-import { computeClaimStatus, statusDiffers } from './claim-status.ts';
+import { claimStatusPatch, computeClaimStatus, statusDiffers } from './claim-status.ts';
 
 const T0 = '2026-01-01T00:00:00Z';
 const cond = (type: string, status: string, reason: string, message = '') => ({ type, status, reason, message, lastTransitionTime: T0 });
@@ -68,5 +68,14 @@ describe('computeClaimStatus', () => {
     expect(ready(again)).toMatchObject({ lastTransitionTime: ready(first)!.lastTransitionTime });
     const changed = computeClaimStatus(stored, { sandbox: sandbox([cond('Ready', 'False', 'DependenciesNotReady')]) }, new Date('2026-01-03T00:00:00Z'));
     expect(statusDiffers(first, changed)).toBe(true);
+  });
+
+  it('clears in the patch what the status no longer has: a merge patch would keep the old pod IPs', () => {
+    const before = computeClaimStatus(claim(), { sandbox: sandbox([cond('Ready', 'True', 'DependenciesReady')], ['10.244.0.7']) }, now);
+    const gone = computeClaimStatus(claim(), { sandboxName: 'sb', unbound: { reason: 'SandboxMissing', message: 'Sandbox does not exist' } }, now);
+    expect(gone.sandbox).toEqual({ name: 'sb' });
+    expect(claimStatusPatch(before, gone).sandbox).toEqual({ name: 'sb', podIPs: null });
+    expect(claimStatusPatch(before, before).sandbox).toEqual({ name: 'sb', podIPs: ['10.244.0.7'] });
+    expect(claimStatusPatch(before, computeClaimStatus(claim(), {}, now)).sandbox).toBeNull();
   });
 });

@@ -69,3 +69,15 @@ export function statusDiffers(current: SandboxClaimStatus | undefined, next: San
   ];
   return JSON.stringify(norm(current)) !== JSON.stringify(norm(next));
 }
+
+/**
+ * The JSON merge patch of `status` that takes `current` to `next`: `next` whole (a merge patch
+ * replaces the conditions list), and null for what it no longer has (the Sandbox's pod IPs once
+ * it has none, or is gone), which a merge patch would otherwise leave in place.
+ */
+export function claimStatusPatch(current: SandboxClaimStatus | undefined, next: SandboxClaimStatus): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...next, conditions: next.conditions ?? [] };
+  if (current?.sandbox && !next.sandbox) patch.sandbox = null;
+  else if (current?.sandbox?.podIPs && next.sandbox && !next.sandbox.podIPs) patch.sandbox = { ...next.sandbox, podIPs: null };
+  return patch;
+}
