@@ -10,7 +10,7 @@ import { SANDBOX, SANDBOX_CLAIM, SANDBOX_TEMPLATE, SANDBOX_WARM_POOL } from '@ag
 import { POD_EXIT_CODE_ANNOTATION } from '@agent-sandbox/controlplane';
 import { Kinds, type ResourceKind } from '@agent-sandbox/runtime';
 import { eventually, programSuite, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
-import { condition, podIPsOf, sorted, statusStays, strict, waitForStatus, type Obj } from './support.ts';
+import { condition, podIPsOf, sorted, statusStays, waitForStatus, type Obj } from './support.ts';
 
 const at = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const pvc = (name: string) => ({ metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });

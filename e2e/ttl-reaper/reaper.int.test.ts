@@ -14,6 +14,8 @@ interface Condition {
 
 const at = (msFromNow: number) => new Date(Date.now() + msFromNow).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const cond = (obj: Obj | undefined, type: string) => obj?.status?.conditions?.find((c) => c.type === type);
+/** The ttl-reaper's hand-over of an expiry under Retain. */
+const expiredAt = (obj: Obj | undefined) => obj?.metadata.annotations?.['agents.x-k8s.io/expired-at'];
 const podSpec = { containers: [{ name: 'main', image: 'registry.example/runtime:1', ports: [{ containerPort: 8888 }] }] };
 
 describe('ttl-reaper', () => {
@@ -73,19 +75,21 @@ describe('ttl-reaper', () => {
     await waitGone(Kinds.Pod, 'del', 30_000);
   });
 
-  it('expires a retained Sandbox: Expired=True, Pod and Service deleted, PVCs kept, reflected as SandboxExpired', async () => {
+  it('expires a retained Sandbox: the expired-at annotation, Pod and Service deleted, PVCs kept, reflected as SandboxExpired', async () => {
+    const shutdownTime = at(2_000);
     await createSandbox('keep', {
-      shutdownTime: at(2_000),
+      shutdownTime,
       service: true,
       volumeClaimTemplates: [{ metadata: { name: 'work' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
     });
     await eventually('pod and service of keep', async () => [await get(Kinds.Pod, 'keep'), await get(Kinds.Service, 'keep')], (xs) => xs.length === 2);
-    const expired = await eventually('keep Expired', () => get(SANDBOX, 'keep'), (s) => cond(s, 'Expired')?.status === 'True', 20_000);
-    expect(cond(expired, 'Expired')).toMatchObject({ status: 'True', reason: 'ShutdownTimeReached' });
+    const expired = await eventually('keep expired', () => get(SANDBOX, 'keep'), (s) => expiredAt(s) !== undefined, 20_000);
+    expect(expiredAt(expired)).toBe(shutdownTime);
     await waitGone(Kinds.Pod, 'keep');
     await waitGone(Kinds.Service, 'keep');
     const reflected = await eventually('keep Ready=False/SandboxExpired', () => get(SANDBOX, 'keep'), (s) => cond(s, 'Ready')?.reason === 'SandboxExpired');
     expect(cond(reflected, 'Ready')?.status).toBe('False');
+    expect(cond(reflected, 'Expired')).toBeUndefined();
     expect((await get(Kinds.PersistentVolumeClaim, 'work-keep')).metadata.name).toBe('work-keep');
     // Nothing comes back: the sandbox-controller never recreates what the reaper removed.
     await new Promise((r) => setTimeout(r, 1_500));
@@ -122,17 +126,19 @@ describe('ttl-reaper', () => {
   });
 
   it('expires a retained claim and deletes the Sandbox it owns, never one it does not', async () => {
-    const claim = await createClaim('claim-keep', { shutdownTime: at(2_000) });
+    const shutdownTime = at(2_000);
+    const claim = await createClaim('claim-keep', { shutdownTime });
     await bindSandbox(claim, 'claim-keep-sb');
     const stranger = await createClaim('claim-stranger', { shutdownTime: at(2_000) });
     // The stranger names a Sandbox it does not control (owned by nobody).
     await createSandbox('not-yours', {});
     await suite.admin.patch(SANDBOX_CLAIM, { namespace: ns, name: stranger.metadata.name! }, { status: { sandbox: { name: 'not-yours' } } }, { type: 'merge', subresource: 'status' });
 
-    const expired = await eventually('claim-keep Expired', () => get(SANDBOX_CLAIM, 'claim-keep'), (c) => cond(c, 'Expired')?.status === 'True', 20_000);
-    expect(cond(expired, 'Expired')?.reason).toBe('ShutdownTimeReached');
+    const expired = await eventually('claim-keep expired', () => get(SANDBOX_CLAIM, 'claim-keep'), (c) => expiredAt(c) !== undefined, 20_000);
+    expect(expiredAt(expired)).toBe(shutdownTime);
+    expect(cond(expired, 'Expired')).toBeUndefined();
     await waitGone(SANDBOX, 'claim-keep-sb');
-    await eventually('claim-stranger Expired', () => get(SANDBOX_CLAIM, 'claim-stranger'), (c) => cond(c, 'Expired')?.status === 'True', 20_000);
+    await eventually('claim-stranger expired', () => get(SANDBOX_CLAIM, 'claim-stranger'), (c) => expiredAt(c) !== undefined, 20_000);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await gone(SANDBOX, 'not-yours')).toBe(false);
     expect(await gone(SANDBOX_CLAIM, 'claim-keep')).toBe(false);
@@ -142,18 +148,19 @@ describe('ttl-reaper', () => {
     const claim = await createClaim('claim-ttl', { ttlSecondsAfterFinished: 2 });
     await bindSandbox(claim, 'claim-ttl-sb');
     await new Promise((r) => setTimeout(r, 2_500));
-    expect(cond(await get(SANDBOX_CLAIM, 'claim-ttl'), 'Expired')).toBeUndefined();
+    expect(expiredAt(await get(SANDBOX_CLAIM, 'claim-ttl'))).toBeUndefined();
     // The claim-controller mirrors Finished from the Sandbox; here we write it as it would.
-    const finishedAt = Date.now();
+    const finishedAt = at(0);
     await suite.admin.patch(
       SANDBOX_CLAIM,
       { namespace: ns, name: 'claim-ttl' },
-      { status: { conditions: [{ type: 'Finished', status: 'True', reason: 'PodSucceeded', message: 'pod succeeded', lastTransitionTime: at(0) }] } },
+      { status: { conditions: [{ type: 'Finished', status: 'True', reason: 'PodSucceeded', message: 'Pod completed successfully', lastTransitionTime: finishedAt }] } },
       { type: 'merge', subresource: 'status' },
     );
-    const expired = await eventually('claim-ttl Expired', () => get(SANDBOX_CLAIM, 'claim-ttl'), (c) => cond(c, 'Expired')?.status === 'True', 20_000);
-    expect(cond(expired, 'Expired')?.reason).toBe('TTLAfterFinishedReached');
-    expect(Date.parse(cond(expired, 'Expired')!.lastTransitionTime!)).toBeGreaterThanOrEqual(Math.floor(finishedAt / 1000) * 1000 + 1_000);
+    const expired = await eventually('claim-ttl expired', () => get(SANDBOX_CLAIM, 'claim-ttl'), (c) => expiredAt(c) !== undefined, 20_000);
+    // It expired two seconds after its sandbox finished, not when the reaper got to it.
+    expect(expiredAt(expired)).toBe(new Date(Date.parse(finishedAt) + 2_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    await eventually('the TTLAfterFinishedReached event', async () => (await events('claim-ttl')).map((e) => e.reason), (reasons) => reasons.includes('TTLAfterFinishedReached'), 10_000);
     await waitGone(SANDBOX, 'claim-ttl-sb');
   });
 
