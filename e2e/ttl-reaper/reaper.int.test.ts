@@ -183,6 +183,19 @@ describe('ttl-reaper', () => {
     );
   });
 
+  it('after a restart, finishes what an expiry left undone: the Pod and Service of a Sandbox already marked expired', async () => {
+    // As if the reaper had written expired-at and died before its deletions: an expired
+    // Sandbox's status no longer says whether they are gone, so a new reaper looks.
+    expect(await reaper.stop()).toBe(0);
+    await createSandbox('half-done', { service: true, shutdownTime: at(-60_000) });
+    await eventually('pod and service of half-done', async () => [await get(Kinds.Pod, 'half-done'), await get(Kinds.Service, 'half-done')], (xs) => xs.length === 2);
+    await suite.admin.patch(SANDBOX, { namespace: ns, name: 'half-done' }, { metadata: { annotations: { 'agents.x-k8s.io/expired-at': at(-60_000) } } }, { type: 'merge' });
+    reaper = await suite.start('ttl-reaper');
+    await waitGone(Kinds.Pod, 'half-done');
+    await waitGone(Kinds.Service, 'half-done');
+    expect(await gone(SANDBOX, 'half-done')).toBe(false);
+  });
+
   it('with two replicas and leader election, only the leader acts', async () => {
     expect(await reaper.stop()).toBe(0);
     const args = ['--leader-elect', '--leader-election-id=ttl-reaper-test'];
