@@ -246,6 +246,19 @@ describe('good inputs', () => {
     expect((await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object: changes }), unreadable)).verdict).toBe('allowed');
   });
 
+  it('holds an update that leaves the pod spec as it was to no pod rule made since (ratcheting)', async () => {
+    // Admitted before the rule (or the webhook) existed.
+    const before = sandbox('old', podSpec({ hostNetwork: true }));
+    const annotated = { ...before, metadata: { ...(before.metadata as JsonRecord), annotations: { 'agents.x-k8s.io/expired-at': '2026-03-01T12:00:00Z' } } };
+    const byReaper = await handleReview('validate', admissionReview({ resource: 'sandboxes', operation: 'UPDATE', oldObject: before, object: annotated, username: TRUSTED_USER }), context());
+    expect(byReaper.verdict).toBe('allowed');
+    const relabelled = { ...before, metadata: { ...(before.metadata as JsonRecord), labels: { team: 'a' } } };
+    expect((await handleReview('validate', admissionReview({ resource: 'sandboxes', operation: 'UPDATE', oldObject: before, object: relabelled }), context())).verdict).toBe('allowed');
+    // Touching the pod spec brings every rule back.
+    const edited = sandbox('old', podSpec({ hostNetwork: true, hostname: 'x' }));
+    expect((await handleReview('validate', admissionReview({ resource: 'sandboxes', operation: 'UPDATE', oldObject: before, object: edited }), context())).verdict).toBe('denied');
+  });
+
   it('ignores kinds and subresources that are not its own', async () => {
     const body = admissionReview({ resource: 'sandboxes', operation: 'UPDATE', object: sandbox('s', podSpec({ hostNetwork: true })), oldObject: sandbox('s') });
     (body.request as JsonRecord).subResource = 'status';
