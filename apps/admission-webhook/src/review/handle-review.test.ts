@@ -241,6 +241,12 @@ describe('good inputs', () => {
     // Adding new keys, or repeating the template's value, is fine.
     const adds = claim('d', { additionalPodMetadata: { labels: { 'sandbox.users.io/tier': 'gold', 'sandbox.users.io/run': '7' } } });
     expect((await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object: adds }), ctx)).verdict).toBe('allowed');
+    // An update that leaves the pod metadata as it was (the ttl-reaper's expired-at) is not
+    // checked again against the template, nor is the template read for it.
+    asked.length = 0;
+    const expired = { ...changes, metadata: { ...(changes.metadata as JsonRecord), annotations: { 'agents.x-k8s.io/expired-at': '2026-03-01T12:00:00Z' } } };
+    expect((await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'UPDATE', oldObject: changes, object: expired, username: TRUSTED_USER }), ctx)).verdict).toBe('allowed');
+    expect(asked).toEqual([]);
     // A failed read does not refuse the claim (the claim-controller applies the rule later).
     const unreadable: ReviewContext = { ...context(), claimTemplateMetadata: async () => Promise.reject(new Error('timeout')) };
     expect((await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object: changes }), unreadable)).verdict).toBe('allowed');

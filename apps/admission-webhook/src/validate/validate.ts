@@ -71,7 +71,10 @@ export async function validate(kind: ReviewedKind, request: AdmissionRequest, ct
 async function claimTemplate(request: AdmissionRequest, ctx: ValidateContext): Promise<PodMetadata | undefined> {
   const spec = recordAt(request.object, 'spec');
   const pool = recordAt(spec, 'warmPoolRef')?.name;
-  if (!ctx.claimTemplateMetadata || !recordAt(spec, 'additionalPodMetadata') || typeof pool !== 'string' || !request.namespace) return undefined;
+  const metadata = recordAt(spec, 'additionalPodMetadata');
+  if (!ctx.claimTemplateMetadata || !metadata || typeof pool !== 'string' || !request.namespace) return undefined;
+  // Unchanged by an update: not checked again (see validateClaim), so not looked up.
+  if (request.operation === 'UPDATE' && isDeepStrictEqual(metadata, recordAt(recordAt(request.oldObject, 'spec'), 'additionalPodMetadata'))) return undefined;
   try {
     return await ctx.claimTemplateMetadata(request.namespace, pool);
   } catch {
