@@ -21,6 +21,7 @@ const podSpec = { containers: [{ name: 'main', image: 'registry.example/runtime:
 describe('ttl-reaper', () => {
   let suite: ProgramSuite;
   let reaper: ProgramProcess;
+  let controller: ProgramProcess;
   let ns: string;
 
   const get = (kind: typeof SANDBOX | typeof SANDBOX_CLAIM | typeof Kinds.Pod | typeof Kinds.Service | typeof Kinds.PersistentVolumeClaim, name: string) =>
@@ -58,7 +59,7 @@ describe('ttl-reaper', () => {
   beforeAll(async () => {
     suite = await programSuite('reaper');
     ns = suite.ns.name;
-    await suite.start('sandbox-controller');
+    controller = await suite.start('sandbox-controller');
     reaper = await suite.start('ttl-reaper');
   });
   afterAll(async () => suite?.teardown());
@@ -194,6 +195,26 @@ describe('ttl-reaper', () => {
     await waitGone(Kinds.Pod, 'half-done');
     await waitGone(Kinds.Service, 'half-done');
     expect(await gone(SANDBOX, 'half-done')).toBe(false);
+  });
+
+  it('deletes again what a sandbox-controller lagging behind the expiry made again, once that controller shows the expiry', async () => {
+    await createSandbox('lagging', { service: true, shutdownTime: at(3_000) });
+    await eventually('pod and service of lagging', async () => [await get(Kinds.Pod, 'lagging'), await get(Kinds.Service, 'lagging')], (xs) => xs.length === 2);
+    expect(await controller.stop()).toBe(0);
+    const expired = await eventually('lagging expired', () => get(SANDBOX, 'lagging'), (s) => expiredAt(s) !== undefined, 20_000);
+    await waitGone(Kinds.Service, 'lagging');
+    // What a sandbox-controller whose cache had not seen the annotation yet would do on seeing
+    // its Service deleted: make it again.
+    await suite.admin.create(Kinds.Service, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lagging', namespace: ns, ownerReferences: [{ apiVersion: SANDBOX.apiVersion, kind: 'Sandbox', name: 'lagging', uid: expired.metadata.uid!, controller: true }] },
+      spec: { clusterIP: 'None', ports: [{ name: 'http', port: 8888 }] },
+    } as never);
+    // The controller, back, reflects the expiry; from then on nothing makes it again, and the reaper deletes it.
+    controller = await suite.start('sandbox-controller');
+    await eventually('lagging Ready=False/SandboxExpired', () => get(SANDBOX, 'lagging'), (s) => cond(s, 'Ready')?.reason === 'SandboxExpired');
+    await waitGone(Kinds.Service, 'lagging');
   });
 
   it('with two replicas and leader election, only the leader acts', async () => {

@@ -3,6 +3,7 @@ import {
   expiredAt,
   legacyExpiredCondition,
   POD_NAME_ANNOTATION,
+  SandboxReason,
   controllerOf,
 } from '@agent-sandbox/api';
 import {
@@ -64,11 +65,17 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
   const metrics = new ReaperMetrics(manager.registry, () => scheduler.size);
 
   /**
-   * Expired Sandboxes (by uid) whose Pod and Service this process has seen gone. An expired
-   * Sandbox's status no longer says whether they are, so after a restart each is looked at once
-   * more: a crash between the annotation and the deletions leaves nothing behind.
+   * Expired Sandboxes (by uid) whose Pod and Service this process has seen gone after the
+   * sandbox-controller had seen the expiry. Two things can leave them behind otherwise:
+   * - a crash between the annotation and the deletions: an expired Sandbox's status no longer
+   *   says whether they are gone, so after a restart each is looked at once more;
+   * - a sandbox-controller whose cache lags the annotation sees the Pod or Service deleted and
+   *   makes it again. Its status Ready=False/SandboxExpired proves it has seen the expiry (its
+   *   cache only moves forward, and a key is never reconciled twice at once), so a deletion pass
+   *   that starts from that status is the last one needed.
    */
   const settled = new Set<string>();
+  const expiryReflected = (sb: SandboxObject) => sb.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === SandboxReason.SandboxExpired) === true;
 
   /** The deadline still to act on, or none when there is nothing (left) to do. */
   const sandboxPending = (sb: SandboxObject): Deadline | undefined => {
@@ -280,7 +287,9 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `deleted ${gone} of the expired Sandbox`, 'Delete');
       ctx.log.info({ deadline: when, pod: pod?.metadata.name, service: service?.metadata.name }, 'expired the Sandbox');
     }
-    settled.add(sb.metadata.uid!);
+    // `sb` was read before the deletions: if it shows the expiry reflected, nothing made the Pod
+    // or Service again after them; if not, the status update that reflects it brings us back.
+    if (expiryReflected(sb)) settled.add(sb.metadata.uid!);
     return 'done';
   }
 
