@@ -9,6 +9,7 @@ import { GiveUp, httpGet, waitFor } from './http-probe.ts';
 import { clustersDir } from './paths.ts';
 import { createCertificateAuthority, createSigningKeyPair } from '@agent-sandbox/pki';
 import { freePort, isRunning, portInUse, startDetached, stopProcess } from './process.ts';
+import { ownStageDocuments } from './stages.ts';
 
 export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -454,7 +455,7 @@ export class ControlPlane {
     await writeFile(this.#path('kwok-config.yaml'), await this.#kwokConfig());
   }
 
-  /** kwok's own stages, with the profile's start-up delay put on the pod-ready stage. */
+  /** kwok's own stages, with the profile's start-up delay put on the pod-ready stage, then ours. */
   async #kwokConfig(): Promise<string> {
     const { podReadyDelayMs, podReadyJitterMs } = this.#state.options;
     const docs: string[] = [];
@@ -474,6 +475,7 @@ export class ControlPlane {
         docs.push(stringify(stage));
       }
     }
+    docs.push(...(await ownStageDocuments()));
     return docs.join('---\n');
   }
 

@@ -13,10 +13,30 @@ import type {
 import imported from '../generated/kubernetes-schemas.json' with { type: 'json' };
 import { array, dateTime, enumOf, external, integer, named, object, string, stringMap, type Infer, type JsonSchema, type Schema } from './builder.ts';
 
-const schemas = imported.schemas as unknown as Record<
-  'PodSpec' | 'PersistentVolumeClaimSpec' | 'NetworkPolicyIngressRule' | 'NetworkPolicyEgressRule',
-  JsonSchema
->;
+type EmbeddedName = 'PodSpec' | 'PersistentVolumeClaimSpec' | 'NetworkPolicyIngressRule' | 'NetworkPolicyEgressRule';
+
+/**
+ * The schema without its `enum` lists. The API server publishes them for documentation (the
+ * descriptions name the values too); its own validation of a Pod or PVC is what enforces them.
+ * The standard's CRDs embed these types without enums, so it stores a Sandbox whose pod spec
+ * says `restartPolicy: Sometimes` and reports the Pod the API server refuses (ReconcilerError);
+ * what the standard stores, we store.
+ */
+export function withoutEnums(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'enum') continue;
+    if (key === 'properties') out.properties = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, withoutEnums(v)]));
+    else if ((key === 'items' || key === 'additionalProperties') && typeof value === 'object' && value !== null) out[key] = withoutEnums(value as JsonSchema);
+    else if ((key === 'anyOf' || key === 'allOf' || key === 'oneOf') && Array.isArray(value)) out[key] = value.map((v: JsonSchema) => withoutEnums(v));
+    else out[key] = value;
+  }
+  return out;
+}
+
+const schemas = Object.fromEntries(
+  Object.entries(imported.schemas as unknown as Record<EmbeddedName, JsonSchema>).map(([name, schema]) => [name, withoutEnums(schema)]),
+) as Record<EmbeddedName, JsonSchema>;
 
 /** The API server's own PodSpec schema (structural, with descriptions), for tools that validate pod fields elsewhere (the chart's values). */
 export const EMBEDDED_POD_SPEC_SCHEMA: JsonSchema = schemas.PodSpec;
