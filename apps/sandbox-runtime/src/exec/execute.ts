@@ -138,16 +138,16 @@ export async function handleExecuteStream(req: IncomingMessage, res: ServerRespo
     });
     res.flushHeaders();
     const decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
-    let run: ReturnType<typeof runCommand> | undefined;
     let paused = false;
     const send = (event: string, data: unknown) => {
       if (res.destroyed) return;
-      if (!res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`) && run && !paused) {
+      // Output arrives only after runCommand has returned, so `run` is set by then.
+      if (!res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`) && !paused) {
         paused = true;
         run.output.pause();
         res.once('drain', () => {
           paused = false;
-          run?.output.resume();
+          run.output.resume();
         });
       }
     };
@@ -155,7 +155,7 @@ export async function handleExecuteStream(req: IncomingMessage, res: ServerRespo
       const text = decoders[stream].decode(chunk, { stream: true });
       if (text) send(stream, { data: text });
     };
-    run = runCommand({
+    const run = runCommand({
       command: request.command,
       cwd,
       env: environment(request),

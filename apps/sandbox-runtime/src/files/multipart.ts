@@ -48,7 +48,7 @@ export async function readMultipart(
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   // The body starts with the first delimiter directly (a preamble is allowed before it).
   let buffer: Buffer = Buffer.concat([CRLF]);
-  let state: 'preamble' | 'after-delimiter' | 'headers' | 'body' | 'done' = 'preamble';
+  let state: 'preamble' | 'after-delimiter' | 'headers' | 'body' = 'preamble';
   let sink: PartSink | null = null;
 
   const iterator = source[Symbol.asyncIterator]();
@@ -64,7 +64,7 @@ export async function readMultipart(
     return true;
   };
 
-  while (state !== 'done') {
+  for (;;) {
     if (state === 'preamble') {
       const at = buffer.indexOf(delimiter);
       if (at === -1) {
@@ -80,10 +80,7 @@ export async function readMultipart(
         if (!(await more())) throw new MultipartError('body ends after a boundary');
         continue;
       }
-      if (buffer[0] === 0x2d && buffer[1] === 0x2d) {
-        state = 'done';
-        break;
-      }
+      if (buffer[0] === 0x2d && buffer[1] === 0x2d) break; // the closing delimiter
       // Transport padding (spaces, tabs) may follow a delimiter before its CRLF.
       const eol = buffer.indexOf(CRLF);
       if (eol === -1) {
