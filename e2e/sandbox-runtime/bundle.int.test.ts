@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, expect, it } from 'vitest';
-import { execute, freshUid, multipart, NODE, rawRequest, startRuntime } from './runtime-process.ts';
+import { execute, freshUid, multipart, NODE, rawRequest, startRuntime } from '../support/runtime-process.ts';
 
-const BUNDLE = join(import.meta.dirname, '..', '..', 'dist', 'main.js');
+const BUNDLE = join(import.meta.dirname, '..', '..', 'apps', 'sandbox-runtime', 'dist', 'main.js');
 const cleanup: string[] = [];
 afterAll(() => {
   for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });

@@ -4,8 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processesInGroup } from '../exec/process-group.ts';
-import { execute, multipart, processesOf, rawRequest, startRuntime, tree, type RuntimeProcess } from './runtime-process.ts';
+import { execute, multipart, processesInGroup, processesOf, rawRequest, startRuntime, tree, type RuntimeProcess } from '../support/runtime-process.ts';
 
 const UPLOAD_LIMIT = 1024 * 1024;
 const OUTPUT_LIMIT = 1024 * 1024;

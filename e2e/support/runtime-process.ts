@@ -6,11 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 export const RUNTIME_SOURCE = join(ROOT, 'apps', 'sandbox-runtime', 'src', 'main.ts');
 
@@ -31,6 +31,8 @@ export interface StartOptions {
   maxProcesses?: number;
   /** Run as root (to see the refusal). */
   asRoot?: boolean;
+  /** Where to listen (default loopback). */
+  host?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -78,7 +80,7 @@ export async function startRuntime(options: StartOptions = {}): Promise<RuntimeP
     '--',
     NODE,
     RUNTIME_SOURCE,
-    '--listen-host=127.0.0.1',
+    `--listen-host=${options.host ?? '127.0.0.1'}`,
     '--port=0',
     `--sandbox-base-dir=${baseDir}`,
     ...(options.args ?? []),
@@ -109,7 +111,7 @@ export async function startRuntime(options: StartOptions = {}): Promise<RuntimeP
     void exited.then((code) => reject(Object.assign(new Error(`sandbox-runtime exited (${code}): ${stderr}${lines.map((l) => JSON.stringify(l)).join('\n')}`), { code, lines })));
   });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     baseDir,
     uid,
@@ -190,4 +192,33 @@ export function tree(dir: string, prefix = ''): string[] {
     if (entry.isDirectory()) out.push(...tree(dir, rel));
   }
   return out.sort();
+}
+
+/** Live (not zombie) pids whose process group is `pgid`. */
+export function processesInGroup(pgid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields follow the command name's closing parenthesis: state, ppid, pgrp, …
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * An address of this machine that is not loopback: a stand-in for a Pod IP. The router refuses
+ * loopback targets, so a test upstream listens here and a test Pod reports this as its IP; the
+ * router then routes as in production, through its own rules, with nothing injected.
+ */
+export function hostAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('169.254.')) return a.address;
+  }
+  throw new Error('this machine has no non-loopback IPv4 address to stand in for a Pod IP');
 }

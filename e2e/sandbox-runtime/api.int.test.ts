@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execute, multipart, rawRequest, startRuntime, type RuntimeProcess } from './runtime-process.ts';
+import { execute, multipart, rawRequest, startRuntime, type RuntimeProcess } from '../support/runtime-process.ts';
 
 let rt: RuntimeProcess;
 beforeAll(async () => {
