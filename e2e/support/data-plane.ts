@@ -3,8 +3,12 @@
  * controller running: the test writes their status as the sandbox-controller and a kubelet
  * would), callers with exactly the rights a test gives them, and the router's proxy address.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { nameHash, SANDBOX, SANDBOX_CLAIM } from '@agent-sandbox/api';
-import { Kinds, type KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
+import { testKubeConfig } from '@agent-sandbox/controlplane/testing';
+import { Informer, Kinds, type KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
+import { createLogger } from '@agent-sandbox/telemetry';
 import type { ProgramProcess } from './programs.ts';
 
 const Role: ResourceKind = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true };
@@ -16,6 +20,8 @@ export interface FakeSandboxOptions {
   address: string;
   /** A claim holding the Sandbox (its controller owner); created here (no claim-controller runs, so it stays as it is). */
   claim?: string;
+  /** An existing claim to hold the Sandbox. */
+  claimRef?: { name: string; uid: string };
   ready?: boolean;
 }
 
@@ -27,7 +33,8 @@ export interface FakeSandboxOptions {
 export async function fakeSandbox(admin: KubeClient, namespace: string, name: string, options: FakeSandboxOptions): Promise<{ sandbox: KubeObject; pod: KubeObject }> {
   const ready = options.ready ?? true;
   let owner: NonNullable<KubeObject['metadata']['ownerReferences']> | undefined;
-  if (options.claim) {
+  if (options.claimRef) owner = [{ apiVersion: SANDBOX_CLAIM.apiVersion, kind: SANDBOX_CLAIM.kind, name: options.claimRef.name, uid: options.claimRef.uid, controller: true }];
+  else if (options.claim) {
     // A real claim: the garbage collector deletes what names a missing owner.
     const claim = await admin.create<KubeObject>(SANDBOX_CLAIM, {
       apiVersion: SANDBOX_CLAIM.apiVersion,
@@ -107,4 +114,87 @@ export function routerUrl(router: ProgramProcess): string {
 /** Log lines of a program that report a 403 from the API server: its RBAC is short of something. */
 export function forbiddenLines(proc: ProgramProcess): Array<Record<string, unknown>> {
   return proc.lines.filter((l) => JSON.stringify(l).includes('403') || /forbidden/i.test(JSON.stringify(l)));
+}
+
+export type BindAction =
+  | { kind: 'bind'; address: string }
+  | { kind: 'condition'; reason: string; message: string }
+  | { kind: 'ignore' };
+
+/**
+ * Stands in for the claim-controller while there is no real node: each new claim of the
+ * namespace gets what `decide` says: bound Ready to a fresh Sandbox whose Pod is at `address`
+ * (the claim's own name, as a cold start), a Ready=False condition, or nothing. It watches
+ * claims with the runtime's informer, as a controller would.
+ */
+export class ClaimBinder {
+  readonly #informer: Informer;
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly errors: unknown[] = [];
+
+  constructor(admin: KubeClient, namespace: string, decide: (claim: KubeObject) => BindAction) {
+    this.#informer = new Informer({ kind: SANDBOX_CLAIM, client: admin, log: silentLogger(), namespace });
+    this.#informer.addHandlers({
+      add: (claim) => {
+        const work = act(admin, namespace, claim, decide(claim)).catch((err) => this.errors.push(err));
+        this.#pending.add(work);
+        void work.finally(() => this.#pending.delete(work));
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.#informer.start();
+    await this.#informer.waitForSync();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    await this.#informer.stop();
+  }
+}
+
+async function act(admin: KubeClient, namespace: string, claim: KubeObject, action: BindAction): Promise<void> {
+  const name = claim.metadata.name!;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const ready = (status: string, reason: string, message: string) => ({ type: 'Ready', status, reason, message, lastTransitionTime: now, observedGeneration: 1 });
+  if (action.kind === 'ignore') return;
+  if (action.kind === 'condition') {
+    await admin.patch(SANDBOX_CLAIM, { namespace, name }, { status: { conditions: [ready('False', action.reason, action.message)] } }, { type: 'merge', subresource: 'status' });
+    return;
+  }
+  // First "still provisioning", as the real controller reports, then Ready.
+  await admin.patch(SANDBOX_CLAIM, { namespace, name }, { status: { conditions: [ready('False', 'SandboxNotReady', 'Sandbox is not ready')] } }, { type: 'merge', subresource: 'status' });
+  await fakeSandbox(admin, namespace, name, { address: action.address, claimRef: { name, uid: claim.metadata.uid! } });
+  await admin.patch(
+    SANDBOX_CLAIM,
+    { namespace, name },
+    { status: { conditions: [ready('True', 'DependenciesReady', 'Pod is Ready')], sandbox: { name, podIPs: [action.address] } } },
+    { type: 'merge', subresource: 'status' },
+  );
+}
+
+function silentLogger() {
+  return createLogger({ program: 'claim-binder', level: 'silent' });
+}
+
+/** A kubeconfig file for `token` on the test cluster, with `namespace` as its context's namespace. */
+export function kubeconfigFor(token: string, namespace: string, dir: string): string {
+  const cluster = testKubeConfig().getCurrentCluster();
+  if (!cluster) throw new Error('the test kubeconfig has no cluster');
+  const ca = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+  const file = join(dir, 'kubeconfig');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'test', cluster: { server: cluster.server, ...(ca ? { 'certificate-authority-data': ca } : { 'insecure-skip-tls-verify': true }) } }],
+      users: [{ name: 'caller', user: { token } }],
+      contexts: [{ name: 'test', context: { cluster: 'test', user: 'caller', namespace } }],
+      'current-context': 'test',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
 }

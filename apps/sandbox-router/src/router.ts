@@ -6,7 +6,6 @@ import type { Logger } from '@agent-sandbox/telemetry';
 import { AuthorizationUnavailable, type Authorizer, type UserInfo } from './auth/authorizer.ts';
 import type { RouterMetrics } from './metrics.ts';
 import { addForwarded, forwardHeaders, responseHeaders } from './proxy/forward-headers.ts';
-import { claimOf } from './target/resolve.ts';
 import type { SandboxIndex } from './target/sandbox-index.ts';
 import { HeaderError, parseTargetHeaders, type TargetRequest } from './target/target-headers.ts';
 
@@ -100,10 +99,9 @@ export class SandboxRouter {
     let user: UserInfo | undefined;
     if (authorizer) {
       // Before the lookup: a caller without rights learns nothing, not even whether the Sandbox exists.
-      const sandbox = index.sandbox(target.namespace, target.name);
       let decision;
       try {
-        decision = await authorizer.authorize(req.headers.authorization, { namespace: target.namespace, name: target.name, claim: sandbox ? claimOf(sandbox) : undefined });
+        decision = await authorizer.authorize(req.headers.authorization, { namespace: target.namespace, name: target.name, claim: index.claimFor(target.namespace, target.name) });
       } catch (err) {
         if (!(err instanceof AuthorizationUnavailable)) throw err;
         metrics.authorization.inc({ result: 'error', cached: 'false' });

@@ -1,40 +1,63 @@
-import { POD_NAME_ANNOTATION, SANDBOX, SANDBOX_NAME_HASH_LABEL } from '@agent-sandbox/api';
+import { POD_NAME_ANNOTATION, SANDBOX, SANDBOX_CLAIM, SANDBOX_NAME_HASH_LABEL } from '@agent-sandbox/api';
 import { Informer, Kinds, type KubeClient, type KubeObject } from '@agent-sandbox/runtime';
 import type { Logger } from '@agent-sandbox/telemetry';
-import { podNameOf, resolveTarget, type Resolution, type RoutedPod, type RoutedSandbox } from './resolve.ts';
+import { claimOf, podNameOf, resolveTarget, type Resolution, type RoutedPod, type RoutedSandbox } from './resolve.ts';
 import type { TargetRequest } from './target-headers.ts';
 
+const CLAIM_BY_SANDBOX = 'claim-by-sandbox';
+
 /**
- * The router's own view of Sandboxes and their Pods: two informers (list + watch), so a request
- * is routed from memory and never waits on the API server or DNS. Only what routing reads is
- * kept of each object. Pods are watched only when they carry the sandbox-name-hash label that
- * every sandbox's Pod has.
+ * The router's own view of Sandboxes, their Pods and the claims holding them: informers (list
+ * + watch), so a request is routed and authorized from memory and never waits on the API server
+ * or DNS. Only what routing reads is kept of each object. Pods are watched only when they carry
+ * the sandbox-name-hash label that every sandbox's Pod has.
  */
 export class SandboxIndex {
   readonly sandboxes: Informer;
   readonly pods: Informer;
+  readonly claims: Informer;
 
   constructor(options: { client: KubeClient; log: Logger; namespace?: string }) {
     const common = { client: options.client, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}) };
     this.sandboxes = new Informer({ ...common, kind: SANDBOX, transform: keepSandbox });
     this.pods = new Informer({ ...common, kind: Kinds.Pod, labelSelector: SANDBOX_NAME_HASH_LABEL, transform: keepPod });
+    this.claims = new Informer({ ...common, kind: SANDBOX_CLAIM, transform: keepClaim });
+    this.claims.store.addIndexer(CLAIM_BY_SANDBOX, (claim) => {
+      const name = (claim.status as { sandbox?: { name?: string } } | undefined)?.sandbox?.name;
+      return name ? [`${claim.metadata.namespace}/${name}`] : [];
+    });
+  }
+
+  #all(): Informer[] {
+    return [this.sandboxes, this.pods, this.claims];
   }
 
   start(): void {
-    this.sandboxes.start();
-    this.pods.start();
+    for (const informer of this.#all()) informer.start();
   }
 
   async waitForSync(signal?: AbortSignal): Promise<boolean> {
-    return (await this.sandboxes.waitForSync(signal)) && (await this.pods.waitForSync(signal));
+    for (const informer of this.#all()) if (!(await informer.waitForSync(signal))) return false;
+    return true;
   }
 
   hasSynced(): boolean {
-    return this.sandboxes.hasSynced() && this.pods.hasSynced();
+    return this.#all().every((i) => i.hasSynced());
   }
 
   sandbox(namespace: string, name: string): RoutedSandbox | undefined {
     return this.sandboxes.store.get(`${namespace}/${name}`) as unknown as RoutedSandbox | undefined;
+  }
+
+  /**
+   * The claim holding a Sandbox: its controlling owner, or, when the Sandbox is gone, the claim
+   * whose status still names it (so its user learns it is gone, rather than being refused).
+   */
+  claimFor(namespace: string, name: string): string | undefined {
+    const sandbox = this.sandbox(namespace, name);
+    const owner = sandbox ? claimOf(sandbox) : undefined;
+    if (owner) return owner;
+    return this.claims.store.byIndex(CLAIM_BY_SANDBOX, `${namespace}/${name}`)[0]?.metadata.name;
   }
 
   resolve(request: TargetRequest): Resolution {
@@ -44,7 +67,7 @@ export class SandboxIndex {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.sandboxes.stop(), this.pods.stop()]);
+    await Promise.all(this.#all().map((i) => i.stop()));
   }
 }
 
@@ -85,4 +108,9 @@ function keepPod(obj: KubeObject): KubeObject {
     metadata: keepMeta(obj.metadata),
     status: { phase: status.phase, podIP: status.podIP, podIPs: status.podIPs, conditions: keepReady(status.conditions) },
   };
+}
+
+function keepClaim(obj: KubeObject): KubeObject {
+  const sandbox = (obj.status as { sandbox?: { name?: string } } | undefined)?.sandbox;
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: keepMeta(obj.metadata), status: sandbox?.name ? { sandbox: { name: sandbox.name } } : {} };
 }

@@ -8,7 +8,14 @@ import { RouterError, RuntimeError, SandboxError, SandboxGoneError } from '../er
  * A port-forward tunnel to the router's Service (for development) is not implemented yet.
  */
 export type Connection =
-  | { mode: 'router'; url: string; /** Bearer token for the router; default: the kubeconfig's token. */ token?: string | (() => Promise<string | undefined>) }
+  | {
+      mode: 'router';
+      url: string;
+      /** Bearer token for the router; default: the kubeconfig's token. */
+      token?: string | (() => Promise<string | undefined>);
+      /** The runtime's port in the sandbox (X-Sandbox-Port; default 8888). */
+      port?: number;
+    }
   | { mode: 'direct'; /** The runtime's port in the Pod (default 8888). */ port?: number };
 
 /** Where one sandbox is, as its claim reported it. */
@@ -46,7 +53,7 @@ export class SandboxTransport {
       url = this.#connection.url.replace(/\/+$/, '') + path;
       headers['x-sandbox-id'] = this.#address.sandboxName;
       headers['x-sandbox-namespace'] = this.#address.namespace;
-      headers['x-sandbox-port'] = '8888';
+      headers['x-sandbox-port'] = String(this.#connection.port ?? 8888);
       if (options.routerTimeoutSeconds !== undefined) headers['x-sandbox-timeout'] = String(options.routerTimeoutSeconds);
       const given = this.#connection.token;
       const token = typeof given === 'function' ? await given() : given ?? (await this.#defaultToken());
