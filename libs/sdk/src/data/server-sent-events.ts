@@ -8,8 +8,13 @@ export interface ServerSentEvent {
 export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
   const decoder = new TextDecoder();
   let pending = '';
+  // A CR at the end of a chunk may be the first half of a CRLF: it waits for the next chunk.
+  let carry = '';
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    pending += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+    let text = carry + decoder.decode(chunk, { stream: true });
+    carry = text.endsWith('\r') ? '\r' : '';
+    if (carry) text = text.slice(0, -1);
+    pending += text.replace(/\r\n?/g, '\n');
     let end: number;
     while ((end = pending.indexOf('\n\n')) !== -1) {
       const block = pending.slice(0, end);
