@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nameHash, SANDBOX, SANDBOX_CLAIM } from '@agent-sandbox/api';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { testKubeConfig } from '@agent-sandbox/controlplane/testing';
 import { Informer, Kinds, type KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { createLogger } from '@agent-sandbox/telemetry';
@@ -179,8 +180,8 @@ function silentLogger() {
 }
 
 /** A kubeconfig file for `token` on the test cluster, with `namespace` as its context's namespace. */
-export function kubeconfigFor(token: string, namespace: string, dir: string): string {
-  const cluster = testKubeConfig().getCurrentCluster();
+export function kubeconfigFor(token: string, namespace: string, dir: string, kc: KubeConfig = testKubeConfig()): string {
+  const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the test kubeconfig has no cluster');
   const ca = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
   const file = join(dir, 'kubeconfig');

@@ -70,8 +70,8 @@ async function bindProgram(admin: KubeClient, kc: KubeConfig, namespace: string,
   };
 }
 
-export async function programSuite(prefix: string): Promise<ProgramSuite> {
-  const kc = testKubeConfig();
+/** `kc`: the cluster to use (default: the test run's; a script outside vitest passes its own). */
+export async function programSuite(prefix: string, kc: KubeConfig = testKubeConfig()): Promise<ProgramSuite> {
   await installCrds(kc);
   const admin = new KubeClient(kc);
   const ns = await createTestNamespace(prefix, kc);
