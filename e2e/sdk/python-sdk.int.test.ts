@@ -19,7 +19,7 @@ it('passes its pytest suite against the real API server, router and runtime', as
   child.stdout.on('data', (c: Buffer) => (output += c));
   child.stderr.on('data', (c: Buffer) => (output += c));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  output = output.replace(/\x1b\[[0-9;]*m/g, '');
+  output = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
   expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
   // Every test ran: none skipped, none deselected.
   expect(output).toMatch(/\b\d+ passed\b/);

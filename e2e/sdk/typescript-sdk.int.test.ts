@@ -15,8 +15,8 @@ import {
   SandboxReadyTimeoutError,
   type OutputEvent,
 } from '@agent-sandbox/sdk';
-import { callerToken, ClaimBinder, kubeconfigFor, routerUrl, type BindAction } from '../support/data-plane.ts';
-import { eventually, programSuite, type ProgramSuite } from '../support/programs.ts';
+import { callerToken, ClaimBinder, forbiddenLines, kubeconfigFor, routerUrl, type BindAction } from '../support/data-plane.ts';
+import { eventually, programSuite, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
 import { hostAddress, startRuntime, type RuntimeProcess } from '../support/runtime-process.ts';
 
 /*
@@ -34,6 +34,7 @@ let binder: ClaimBinder;
 let client: SandboxClient;
 let direct: SandboxClient;
 let url: string;
+let router: ProgramProcess;
 const dir = mkdtempSync(join(tmpdir(), 'sdk-e2e-'));
 const host = hostAddress();
 /** What the binder does with the next claims, by pool name. */
@@ -45,7 +46,7 @@ beforeAll(async () => {
   runtime = await startRuntime({ host });
   binder = new ClaimBinder(suite.admin, ns, (claim) => plans.get((claim.spec as { warmPoolRef: { name: string } }).warmPoolRef.name) ?? { kind: 'bind', address: host });
   await binder.start();
-  const router = await suite.start('sandbox-router', ['--bind-address=127.0.0.1:0']);
+  router = await suite.start('sandbox-router', ['--bind-address=127.0.0.1:0']);
   url = routerUrl(router);
   // A user of the SDK: may manage claims in its namespace, and nothing else.
   const token = await callerToken(suite.admin, ns, 'agent', [
@@ -64,6 +65,8 @@ afterAll(async () => {
   await suite?.teardown();
   rmSync(dir, { recursive: true, force: true });
   expect(binder?.errors ?? []).toEqual([]);
+  // The router needed no right beyond its rbac.yaml.
+  expect(router ? forbiddenLines(router) : []).toEqual([]);
 });
 
 const claimExists = async (name: string) =>
@@ -74,7 +77,7 @@ const claimExists = async (name: string) =>
 
 describe('a sandbox from create to the end of its block', () => {
   it('runs Python, moves 1 MiB byte for byte, streams as output comes, and is gone after the block', async () => {
-    let claimName = '';
+    let claimName: string;
     {
       await using sandbox = await client.create({ warmPool: 'python', labels: { 'team.example/owner': 'e2e' }, shutdownAfterSeconds: 600 });
       claimName = sandbox.claimName;
