@@ -1,5 +1,5 @@
 // `npm start`: the whole system on this machine, wired as in a cluster. A local control plane
-// and the five programs as separate processes, each with its own health port and running as
+// and the programs as separate processes, each with its own health port and running as
 // its ServiceAccount in agent-sandbox-system, bound to its apps/<program>/rbac.yaml (admission
 // trusts the programs by those names). The admission webhook is registered with the API server
 // from deploy/webhook/ (the only change: a URL on loopback instead of the Service, which the
@@ -28,10 +28,15 @@ import {
 } from '@agent-sandbox/controlplane';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-export const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook'] as const;
+// The sandbox-router runs too: it watches the cluster and answers as deployed (400, 401/403 by
+// TokenReview and SubjectAccessReview, 404, 503). kwok's Pods have no network behind their IPs,
+// so requests that pass those checks end in 502 until the real node exists. The sandbox-runtime
+// is not started: it lives inside sandboxes' Pods.
+export const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook', 'sandbox-router'] as const;
 const SYSTEM_NAMESPACE = 'agent-sandbox-system';
 const FIELD_MANAGER = 'npm-start';
 const WEBHOOK_URL = 'https://127.0.0.1:18443';
+const ROUTER_ADDRESS = '127.0.0.1:18080';
 const healthPort = (program: (typeof PROGRAMS)[number]) => 18081 + PROGRAMS.indexOf(program);
 
 const { values } = parseArgs({
@@ -46,7 +51,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`Usage: npm start [-- --keep-cluster] [-- --profile fast|realistic] [-- --log-level debug] [-- --real-node]
 
-Starts the local control plane (cluster "local"), builds and runs the five programs against it
+Starts the local control plane (cluster "local"), builds and runs the programs (the five of the control plane and the sandbox-router) against it
 (each as its ServiceAccount in ${SYSTEM_NAMESPACE}), registers the admission webhook with the
 API server at ${WEBHOOK_URL} (failurePolicy Fail, as shipped), applies the
 example template and warm pool once the API server calls the webhook, and prints where
@@ -150,6 +155,7 @@ try {
         // Loopback only: the API server is on this machine. The configuration name and the
         // caBundle patching keep their defaults, as deployed.
         ...(program === 'admission-webhook' ? [`--bind-address=${new URL(WEBHOOK_URL).host}`] : []),
+        ...(program === 'sandbox-router' ? [`--bind-address=${ROUTER_ADDRESS}`] : []),
       ],
       { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfigs.get(program) }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -196,6 +202,7 @@ The system is running. In another shell:
   kubectl get sandboxtemplates,sandboxwarmpools,sandboxes
   kubectl get mutatingwebhookconfigurations,validatingwebhookconfigurations   # admission at ${WEBHOOK_URL}
   kubectl apply --server-side -f deploy/examples/claim-with-lifecycle.yaml   # a claim served warm
+  curl -H 'X-Sandbox-ID: <sandbox>' http://${ROUTER_ADDRESS}/   # the sandbox-router (a bearer token is required)
 Ctrl-C stops everything${values['keep-cluster'] ? ' but the cluster' : ''}.
 `);
 

@@ -3,7 +3,7 @@ import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
 import { realNodeWanted } from '../controlplane/src/node/prerequisites.ts';
 
 /**
- * Tiers (see ../shared/spec/ARCHITECTURE.md "Test tiers"):
+ * Tiers (see docs/ARCHITECTURE.md "Test tiers"):
  *   unit         *.test.ts        pure logic, no processes, no network
  *   integration  *.int.test.ts    against a real control plane: the one named by KUBECONFIG,
  *                                 else a local one started by tools/controlplane for the run;

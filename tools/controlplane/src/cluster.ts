@@ -15,6 +15,7 @@ import { realNodeBlocker } from './node/prerequisites.ts';
 import { NODE_COMPONENTS, RealNode, type NodeComponent, type RealNodeState } from './node/real-node.ts';
 import { claimSlot, releaseSlot } from './node/slots.ts';
 import { startClusterDns, loadNodeImages } from './node/node-images.ts';
+import { ownStageDocuments } from './stages.ts';
 
 /** The control plane's components, in start order. */
 export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
@@ -570,7 +571,7 @@ export class ControlPlane {
     await writeFile(this.#path('kwok-config.yaml'), await this.#kwokConfig());
   }
 
-  /** kwok's own stages, with the profile's start-up delay put on the pod-ready stage. */
+  /** kwok's own stages, with the profile's start-up delay put on the pod-ready stage, then ours. */
   async #kwokConfig(): Promise<string> {
     const { podReadyDelayMs, podReadyJitterMs } = this.#state.options;
     const docs: string[] = [];
@@ -590,6 +591,7 @@ export class ControlPlane {
         docs.push(stringify(stage));
       }
     }
+    docs.push(...(await ownStageDocuments()));
     return docs.join('---\n');
   }
 

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { moduleDigest } from './go-build.ts';
 import { GO_MODULES_DIR } from './paths.ts';
 
 /** The pinned versions, read from the Go modules that pin them (the one source of truth). */
@@ -25,14 +25,12 @@ export function readVersions(): Versions {
     join(GO_MODULES_DIR, f),
   );
   const [k8sMod, , kwokMod, , corednsMod] = files.map((f) => readFileSync(f, 'utf8'));
-  const hash = createHash('sha256');
-  for (const f of files) hash.update(readFileSync(f));
   return {
     kubernetes: required(k8sMod!, 'k8s.io/kubernetes', 'k8s/go.mod'),
     etcd: required(k8sMod!, 'go.etcd.io/etcd/server/v3', 'k8s/go.mod'),
     kwok: required(kwokMod!, 'sigs.k8s.io/kwok', 'kwok/go.mod'),
     coredns: required(corednsMod!, 'github.com/coredns/coredns', 'coredns/go.mod'),
-    digest: hash.digest('hex').slice(0, 12),
+    digest: moduleDigest(files),
   };
 }
 

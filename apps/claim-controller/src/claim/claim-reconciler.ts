@@ -1,4 +1,5 @@
 import {
+  ClaimMessage,
   ClaimReason,
   CLAIM_FIRST_READY_AT_ANNOTATION,
   CONTROLLER_FIRST_OBSERVED_AT_ANNOTATION,
@@ -15,7 +16,7 @@ import { ClaimKind, PoolKind, SandboxKind, TemplateKind, type ClaimObject, type 
 import { adoptionPatch } from './adoption.ts';
 import { orderCandidates } from './candidates.ts';
 import { nanoTime, type ClaimMetrics } from './claim-metrics.ts';
-import { computeClaimStatus, isExpired, statusDiffers, type ClaimObservation } from './claim-status.ts';
+import { claimStatusPatch, computeClaimStatus, isExpired, statusDiffers, type ClaimObservation } from './claim-status.ts';
 import { coldSandbox, isRejection } from './cold-sandbox.ts';
 
 export interface ClaimReconcilerOptions {
@@ -172,7 +173,7 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
     let current = claim;
     if (statusDiffers(claim.status as SandboxClaimStatus | undefined, status)) {
       try {
-        current = withKind(state.claims.remember(await writer.patchStatus<ClaimObject>(ClaimKind, claim, status, { signal: ctx.signal })));
+        current = withKind(state.claims.remember(await writer.patchStatus<ClaimObject>(ClaimKind, claim, claimStatusPatch(claim.status as SandboxClaimStatus | undefined, status), { signal: ctx.signal })));
       } catch (err) {
         if (isConflict(err) || isNotFound(err)) return { stop: true };
         throw err;
@@ -213,15 +214,15 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
       const fresh = await getSandbox(namespace, previously, ctx.signal);
       if (fresh && isOurs(fresh, claim)) return void (await finish(claim, { sandbox: fresh }, ctx));
       if (!fresh || reservation === previously) {
-        return void (await finish(claim, { sandboxName: previously, unbound: { reason: ClaimReason.SandboxMissing, message: `Sandbox ${previously} no longer exists` } }, ctx));
+        return void (await finish(claim, { sandboxName: previously, unbound: { reason: ClaimReason.SandboxMissing, message: ClaimMessage.sandboxMissing } }, ctx));
       }
     }
 
     const pool = pools.get(`${namespace}/${claim.spec.warmPoolRef.name}`);
-    if (!pool) return void (await finish(claim, { unbound: { reason: ClaimReason.WarmPoolNotFound, message: `SandboxWarmPool ${claim.spec.warmPoolRef.name} not found` } }, ctx));
+    if (!pool) return void (await finish(claim, { unbound: { reason: ClaimReason.WarmPoolNotFound, message: ClaimMessage.warmPoolNotFound(claim.spec.warmPoolRef.name) } }, ctx));
     const templateName = pool.spec.sandboxTemplateRef.name;
     const template = templates.get(`${namespace}/${templateName}`);
-    if (!template) return void (await finish(claim, { unbound: { reason: ClaimReason.TemplateNotFound, message: `SandboxTemplate ${templateName} of pool ${pool.metadata.name} not found` } }, ctx));
+    if (!template) return void (await finish(claim, { unbound: { reason: ClaimReason.TemplateNotFound, message: `SandboxTemplate "${templateName}" not found` } }, ctx));
 
     const problems = validateAdditionalPodMetadata(claim.spec.additionalPodMetadata, { allowedLabelDomains: options.allowedLabelDomains, template: template.spec.podTemplate.metadata });
     if (problems.length > 0 && !reservation) {
@@ -242,8 +243,8 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
     if (!outcome) {
       // Warm: members from the cache, starting at this claim's own point among them.
       const strategy = pool.spec.updateStrategy?.type ?? 'OnReplenish';
-      const requiredHash = strategy === 'OnReplenish' ? undefined : templateHash(template);
-      const candidates = orderCandidates(sandboxes.byIndex(CONTROLLER_UID_INDEX, pool.metadata.uid!), uid, { requiredHash, skip: (s) => state.skip(s) });
+      const fresh = strategy === 'OnReplenish' ? undefined : { templateName, hash: templateHash(template) };
+      const candidates = orderCandidates(sandboxes.byIndex(CONTROLLER_UID_INDEX, pool.metadata.uid!), uid, { fresh, skip: (s) => state.skip(s) });
       for (const candidate of candidates.slice(0, maxAttempts)) {
         const reserved = await reserve(claim, candidate.metadata.name!, ctx.signal);
         if (!reserved) return; // another worker or replica moved the claim on: its update brings us back

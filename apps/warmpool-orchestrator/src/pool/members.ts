@@ -1,6 +1,7 @@
 /** Reading pool members off the cache: the plan's view of a Sandbox, and the pool's status. */
 import {
   ConditionType,
+  isFreshMember,
   LAUNCH_TYPE_LABEL,
   nameHash,
   SAFE_TO_EVICT_ANNOTATION,
@@ -30,12 +31,13 @@ export function isUnschedulable(sandbox: SandboxObject): boolean {
   return c?.status === 'False' && c.reason === 'Unschedulable';
 }
 
-export function memberView(sandbox: SandboxObject, currentHash: string | undefined): Member {
+/** `currentHash`: templateHash of the pool's template `templateName`, undefined while it does not exist. */
+export function memberView(sandbox: SandboxObject, templateName: string, currentHash: string | undefined): Member {
   return {
     name: sandbox.metadata.name!,
     ready: isReady(sandbox),
     // Without a template there is no current version: nothing is called stale.
-    updated: currentHash === undefined || sandbox.metadata.labels?.[TEMPLATE_HASH_LABEL] === currentHash,
+    updated: currentHash === undefined || isFreshMember(sandbox, templateName, currentHash),
     createdAtMs: Date.parse(String(sandbox.metadata.creationTimestamp ?? '')) || 0,
     unschedulable: isUnschedulable(sandbox),
   };
