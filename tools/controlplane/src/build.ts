@@ -1,6 +1,6 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildCacheEntry, cacheEntryComplete, GO_BUILD_ENV, runLogged as run } from './go-build.ts';
+import { buildCacheEntry, cacheEntryComplete, GO_BUILD_ENV, runLogged as run } from '@agent-sandbox/cache';
 import { cacheRoot, GO_MODULES_DIR } from './paths.ts';
 import { cacheKey, readVersions, type Versions } from './versions.ts';
 

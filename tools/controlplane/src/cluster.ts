@@ -9,12 +9,12 @@ import { GiveUp, httpGet, waitFor } from './http-probe.ts';
 import { clustersDir } from './paths.ts';
 import { createCertificateAuthority, createSigningKeyPair } from '@agent-sandbox/pki';
 import { freePort, isRunning, portInUse, startDetached, stopProcess } from './process.ts';
-import { DEFAULT_API_SERVICE_IP, DEFAULT_SERVICE_CIDR, nodeAddresses, REAL_NODE_NAME } from './node/addresses.ts';
+import { DEFAULT_API_SERVICE_IP, DEFAULT_SERVICE_CIDR, REAL_NODE_NAME } from './node/addresses.ts';
 import { CLUSTER_DOMAIN } from './node/configs.ts';
 import { realNodeBlocker } from './node/prerequisites.ts';
 import { NODE_COMPONENTS, RealNode, type NodeComponent, type RealNodeState } from './node/real-node.ts';
 import { claimSlot, releaseSlot } from './node/slots.ts';
-import { startClusterDns, loadNodeImages } from './node/node-images.ts';
+import { buildNodeImages, startClusterDns } from './node/node-images.ts';
 import { ownStageDocuments } from './stages.ts';
 
 /** The control plane's components, in start order. */
@@ -230,6 +230,9 @@ export class ControlPlane {
     };
     const cp = new ControlPlane(dir, state);
     const started = Date.now();
+    // The node's images build (seconds, from the image cache) while the control plane starts.
+    const nodeImages = options.realNode ? buildNodeImages(binaries) : undefined;
+    nodeImages?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     try {
       // Saved first: whatever fails below, `down` then knows what to undo.
       await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -241,7 +244,7 @@ export class ControlPlane {
         if (component === 'kube-apiserver' && options.preload?.length) await cp.#preload(options.preload);
       }
       await cp.#createNodes();
-      if (cp.#node) await cp.#startRealNode(progress);
+      if (cp.#node) await cp.#startRealNode((await nodeImages!).archive, progress);
       await cp.#waitForDefaultServiceAccount();
     } catch (err) {
       progress(`start failed; logs are in ${join(dir, 'logs')}`);
@@ -645,7 +648,7 @@ export class ControlPlane {
    * containerd, the node's images, the kubelet (until its Node is Ready), kube-proxy, and
    * cluster DNS (a Deployment on the node itself, as in a cluster).
    */
-  async #startRealNode(progress: (line: string) => void): Promise<void> {
+  async #startRealNode(imageArchive: string, progress: (line: string) => void): Promise<void> {
     const node = this.#node!;
     const started = Date.now();
     const kc = this.kubeConfig();
@@ -657,7 +660,9 @@ export class ControlPlane {
       },
     });
     await this.start('containerd');
-    await loadNodeImages(node, this.#state.binaries, progress);
+    const importStarted = Date.now();
+    await node.importImages(imageArchive);
+    progress(`node images loaded in ${((Date.now() - importStarted) / 1000).toFixed(1)} s`);
     await this.start('kubelet');
     const kubeletStarted = Date.now();
     const api = kc.makeApiClient(CoreV1Api);

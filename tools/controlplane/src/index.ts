@@ -7,5 +7,4 @@ export { readVersions, type Versions } from './versions.ts';
 export { GiveUp } from './http-probe.ts';
 export { loopbackWebhookConfigurations, registerLoopbackWebhooks, type LoopbackWebhookOptions, type LoopbackWebhooks } from './loopback-webhooks.ts';
 export { serviceAccountKubeConfig, type ServiceAccountOptions } from './service-account.ts';
-export { buildCacheEntry, cacheEntryComplete, GO_BUILD_ENV, moduleDigest, runLogged } from './go-build.ts';
 export { POD_EXIT_CODE_ANNOTATION, POD_EXIT_DELAY_ANNOTATION, STAGES_DIR } from './stages.ts';

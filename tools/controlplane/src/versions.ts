@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { moduleDigest } from './go-build.ts';
+import { moduleDigest } from '@agent-sandbox/cache';
 import { GO_MODULES_DIR } from './paths.ts';
 
 /** The pinned versions, read from the Go modules that pin them (the one source of truth). */

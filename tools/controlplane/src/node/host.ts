@@ -151,7 +151,7 @@ export async function removeNodeCgroup(name: string): Promise<void> {
           break;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
-          if (attempt > 100) throw new Error(`cannot remove cgroup ${dir}: ${(err as Error).message}`);
+          if (attempt > 100) throw new Error(`cannot remove cgroup ${dir}: ${(err as Error).message}`, { cause: err });
           await new Promise((r) => setTimeout(r, 20));
         }
       }

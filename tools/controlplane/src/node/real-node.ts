@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Binaries } from '../build.ts';
@@ -144,10 +144,16 @@ export class RealNode {
     return { status: res.status, stdout: res.stdout ?? '', stderr: res.stderr ?? res.error?.message ?? '' };
   }
 
-  /** Loads a docker-archive (as `docker save` writes it) into the node's image store, name kept. */
-  importImage(archive: string): void {
-    const res = this.ctr(['images', 'import', '--no-unpack=false', archive]);
-    if (res.status !== 0) throw new Error(`importing ${archive} into the node's containerd failed: ${res.stderr.trim()}`);
+  /** Loads an image archive (as `docker save` writes it) into the node's image store, names kept. */
+  async importImages(archive: string): Promise<void> {
+    const child = spawn('ctr', ['--address', this.layout.containerdSocket, '--namespace', 'k8s.io', 'images', 'import', archive], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', resolve);
+    });
+    if (code !== 0) throw new Error(`importing ${archive} into the node's containerd failed: ${stderr.trim()}`);
   }
 
   /**
