@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 
 /** Starts `bin` in its own process group, output appended to `logFile`; the caller may exit. */
 export function startDetached(bin: string, args: readonly string[], logFile: string, cwd: string): number {
@@ -60,6 +60,26 @@ export async function stopProcess(pid: number, bin: string | readonly string[], 
       if (Date.now() > deadline + 5_000) throw new Error(`process ${pid} (${bin}) did not exit`);
     }
     await sleep(50);
+  }
+  // Dead is not yet gone: a killed multi-threaded process shows as a zombie while its other
+  // threads still exit, holding its sockets; and its parent reaps it a moment later (this
+  // process, or init). Wait for that, bounded: a zombie of one thread holds nothing.
+  const gone = Date.now() + 5_000;
+  while (!reaped(pid) && Date.now() < gone) await sleep(20);
+}
+
+/** Is `pid` gone, or at least a zombie whose every thread has exited? */
+function reaped(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return state.slice(state.lastIndexOf(')') + 2).startsWith('Z') && readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
   }
 }
 
