@@ -44,11 +44,12 @@ const { values } = parseArgs({
     'keep-cluster': { type: 'boolean', default: false },
     profile: { type: 'string', default: 'fast' },
     'log-level': { type: 'string', default: 'info' },
+    'real-node': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log(`Usage: npm start [-- --keep-cluster] [-- --profile fast|realistic] [-- --log-level debug]
+  console.log(`Usage: npm start [-- --keep-cluster] [-- --profile fast|realistic] [-- --log-level debug] [-- --real-node]
 
 Starts the local control plane (cluster "local"), builds and runs the programs (the five of the control plane and the sandbox-router) against it
 (each as its ServiceAccount in ${SYSTEM_NAMESPACE}), registers the admission webhook with the
@@ -59,7 +60,11 @@ everything is.
 Ctrl-C stops the programs and removes the cluster. With --keep-cluster the cluster stays up,
 and the webhook configurations are removed before the webhook stops: with nothing left to
 answer them, every Sandbox, template, claim and pool would be refused. The next npm start
-registers them again.`);
+registers them again.
+
+--real-node adds one real node on this machine (kubelet, containerd, pod network, kube-proxy,
+CoreDNS; Linux, root and a few Debian packages: the error names them). Pods land there only
+with its toleration and node selector (see README, "A real node").`);
   process.exit(0);
 }
 
@@ -68,6 +73,7 @@ const cp = await ControlPlane.up({
   name: 'local',
   profile: values.profile as Profile,
   preload: [join(ROOT, 'deploy', 'crds')],
+  realNode: values['real-node'],
   progress: say,
 });
 

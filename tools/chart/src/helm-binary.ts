@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildCacheEntry, cacheEntryComplete, cacheRoot, GO_BUILD_ENV, moduleDigest, runLogged } from '@agent-sandbox/controlplane';
+import { buildCacheEntry, cacheEntryComplete, cacheRoot, GO_BUILD_ENV, moduleDigest, runLogged } from '@agent-sandbox/cache';
 
 export const HELM_MODULE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'go', 'helm');
 

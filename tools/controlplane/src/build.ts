@@ -1,6 +1,6 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildCacheEntry, cacheEntryComplete, GO_BUILD_ENV, runLogged as run } from './go-build.ts';
+import { buildCacheEntry, cacheEntryComplete, GO_BUILD_ENV, runLogged as run } from '@agent-sandbox/cache';
 import { cacheRoot, GO_MODULES_DIR } from './paths.ts';
 import { cacheKey, readVersions, type Versions } from './versions.ts';
 
@@ -13,6 +13,13 @@ export interface Binaries {
   kubeScheduler: string;
   kubectl: string;
   kwok: string;
+  /** The real node's kubelet and kube-proxy, from the same Kubernetes module. */
+  kubelet: string;
+  kubeProxy: string;
+  /** Kubernetes' end-to-end test server (HTTP, DNS, network checks), for images of node tests. */
+  agnhost: string;
+  /** The real node's cluster DNS (a static binary, run as a Pod from an image of ours). */
+  coredns: string;
   /** kwok's own Stage manifests (pod and node lifecycles), taken from the pinned module. */
   stagesDir: string;
 }
@@ -37,6 +44,10 @@ function binariesIn(dir: string, versions: Versions): Binaries {
     kubeScheduler: bin('kube-scheduler'),
     kubectl: bin('kubectl'),
     kwok: bin('kwok'),
+    kubelet: bin('kubelet'),
+    kubeProxy: bin('kube-proxy'),
+    agnhost: bin('agnhost'),
+    coredns: bin('coredns'),
     stagesDir: join(dir, 'stages'),
   };
 }
@@ -67,8 +78,9 @@ function kubernetesLdflags(version: string): string {
 }
 
 /**
- * Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok from
- * the pinned Go modules into the cache, unless they are there already (then this is a no-op).
+ * Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, and the
+ * real node's kubelet, kube-proxy, CoreDNS and agnhost from the pinned Go modules into the
+ * cache, unless they are there already (then this is a no-op).
  * Builds go to a temporary folder renamed into place at the end, so an interrupted or
  * concurrent build never leaves a half-filled cache entry.
  */
@@ -77,12 +89,14 @@ export async function ensureBinaries(progress: (line: string) => void = () => {}
   if (done) return done;
   const target = binariesLocation();
   const env = { ...process.env, ...GO_BUILD_ENV };
-  const { kubernetes, etcd, kwok } = target.versions;
+  const { kubernetes, etcd, kwok, coredns } = target.versions;
   const started = Date.now();
   await buildCacheEntry(target.dir, async (tmp, logFile) => {
     await mkdir(join(tmp, 'bin'), { recursive: true });
     await mkdir(join(tmp, 'stages'), { recursive: true });
-    progress(`building Kubernetes ${kubernetes} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) and etcd ${etcd} (first run: several minutes; log: ${logFile})`);
+    progress(
+      `building Kubernetes ${kubernetes} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy, agnhost) and etcd ${etcd} (first run: several minutes; log: ${logFile})`,
+    );
     await run(
       'go',
       [
@@ -96,6 +110,9 @@ export async function ensureBinaries(progress: (line: string) => void = () => {}
         'k8s.io/kubernetes/cmd/kube-controller-manager',
         'k8s.io/kubernetes/cmd/kube-scheduler',
         'k8s.io/kubernetes/cmd/kubectl',
+        'k8s.io/kubernetes/cmd/kubelet',
+        'k8s.io/kubernetes/cmd/kube-proxy',
+        'k8s.io/kubernetes/test/images/agnhost',
         './cmd/etcd',
       ],
       join(GO_MODULES_DIR, 'k8s'),
@@ -110,6 +127,10 @@ export async function ensureBinaries(progress: (line: string) => void = () => {}
     for (const stage of KWOK_STAGES) {
       await copyFile(join(kwokModule, stage), join(tmp, 'stages', stage.split('/').pop()!));
     }
+
+    progress(`building CoreDNS ${coredns}`);
+    await run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(tmp, 'bin', 'coredns'), '.'], join(GO_MODULES_DIR, 'coredns'), logFile, env);
+
     await writeFile(join(tmp, 'versions.json'), JSON.stringify(target.versions, null, 2) + '\n');
   });
   progress(`control plane binaries ready in ${((Date.now() - started) / 1000).toFixed(0)} s: ${target.dir}`);

@@ -1,4 +1,4 @@
-import { cacheRoot, freePort } from '@agent-sandbox/controlplane';
+import { cacheRoot, freePort } from '@agent-sandbox/cache';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';

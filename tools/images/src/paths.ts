@@ -1,4 +1,4 @@
-import { cacheRoot } from '@agent-sandbox/controlplane';
+import { cacheRoot } from '@agent-sandbox/cache';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ export const WORKSPACE_ROOT = resolve(PACKAGE_DIR, '..', '..');
 export const GO_MODULES_DIR = join(PACKAGE_DIR, 'go');
 export const DEBIAN_LOCK_FILE = join(PACKAGE_DIR, 'debian.lock.json');
 
-/** Everything this package builds or downloads: `<cache root>/images` (see tools/controlplane). */
+/** Everything this package builds or downloads: `<cache root>/images` (see tools/cache). */
 export function imagesCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheRoot(env), 'images');
 }
