@@ -46,12 +46,14 @@ export default tseslint.config(
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {
-    // One write path: programs write only through the runtime's Writer (a locked merge patch, an
-    // owned create carrying the trace context, a preconditioned delete, server-side apply),
-    // never with the raw client. Tests write as the administrator; the admission webhook has
-    // no Manager and makes one write, a JSON patch with test guards on its own configuration.
+    // One write path: the controllers write only through the runtime's Writer (a locked merge
+    // patch, an owned create carrying the trace context, a preconditioned delete, server-side
+    // apply), never with the raw client. Tests write as the administrator. Not controllers: the
+    // admission webhook (no Manager; one write, a JSON patch with test guards on its own
+    // configuration) and the data plane (the router's only POSTs are TokenReviews and
+    // SubjectAccessReviews, questions rather than writes; the in-sandbox runtime has no client).
     files: ['apps/*/src/**/*.ts'],
-    ignores: ['**/*.test.ts', 'apps/admission-webhook/**'],
+    ignores: ['**/*.test.ts', 'apps/admission-webhook/**', 'apps/sandbox-router/**', 'apps/sandbox-runtime/**'],
     rules: {
       'no-restricted-syntax': [
         'error',

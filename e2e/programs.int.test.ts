@@ -5,8 +5,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 
-/** The five deployable programs, run from their built bundles as a container would run them. */
-const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook'];
+/** The deployable programs that talk to the API server, run from their built bundles as a container would run them. */
+const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook', 'sandbox-router'];
 const ROOT = join(import.meta.dirname, '..');
 
 function entry(program: string): string {
@@ -37,6 +37,7 @@ afterAll(async () => ns?.remove());
 function startArgs(program: string): string[] {
   const kubeconfig = `--kubeconfig=${inject('kubeconfig')}`;
   if (program === 'admission-webhook') return [kubeconfig, '--bind-address=127.0.0.1:0'];
+  if (program === 'sandbox-router') return [kubeconfig, `--watch-namespace=${ns.name}`, '--bind-address=127.0.0.1:0'];
   return [kubeconfig, `--watch-namespace=${ns.name}`, `--leader-election-namespace=${ns.name}`];
 }
 

@@ -126,12 +126,12 @@ describe('typed client', () => {
     await suite.clients.sandboxes.applyStatus(
       {
         metadata: { name: 'status', namespace: ns },
-        status: { conditions: [{ ...condition, type: 'Expired', status: 'True', reason: 'ShutdownTimeReached', message: '' }] },
+        status: { conditions: [{ ...condition, type: 'Suspended', reason: 'NotSuspended', message: 'Sandbox is not suspended' }] },
       },
-      { fieldManager: 'ttl-reaper', force: true },
+      { fieldManager: 'another-manager', force: true },
     );
     const both = await suite.clients.sandboxes.getStatus(ns, 'status');
-    expect(both.status?.conditions?.map((c) => c.type).sort()).toEqual(['Expired', 'Ready']);
+    expect(both.status?.conditions?.map((c) => c.type).sort()).toEqual(['Ready', 'Suspended']);
     // Status patches leave spec alone; spec patches leave status alone.
     await suite.clients.sandboxes.mergePatchStatus(ns, 'status', { spec: { operatingMode: 'Suspended' }, status: { nodeName: 'n1' } }, write);
     const after = await suite.clients.sandboxes.get(ns, 'status');

@@ -15,8 +15,9 @@ const pod = (name: string, metadata: Record<string, unknown> = {}, spec: Record<
   spec: { ...podSpec(), ...spec },
 });
 
-/** What the ttl-reaper writes at shutdownTime: Expired=True, added to the status conditions. */
-const expiredCondition = { type: 'Expired', status: 'True', reason: 'ShutdownTimeReached', message: 'shutdownTime reached', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+/** What the ttl-reaper writes at shutdownTime under Retain: the expired-at annotation. */
+const EXPIRED_AT = 'agents.x-k8s.io/expired-at';
+const expiredAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 describe('sandbox-controller: conditions, adoption, expiry', () => {
   let suite: Suite;
@@ -33,14 +34,15 @@ describe('sandbox-controller: conditions, adoption, expiry', () => {
   });
 
   async function expire(name: string): Promise<void> {
-    await k.jsonPatch(SandboxKind, name, [{ op: 'add', path: '/status/conditions/-', value: expiredCondition }], 'status');
+    await k.mergePatch(SandboxKind, name, { metadata: { annotations: { [EXPIRED_AT]: expiredAt } } });
   }
 
   it('mirrors an unschedulable Pod: Pending, PodScheduled=False', async () => {
     await k.create(SandboxKind, sandbox(ns, 'stuck', { podTemplate: { spec: podSpec({ nodeSelector: { 'no-such-node': 'x' } }) } }));
     const s = await eventually('PodScheduled=False', () => k.getSandbox('stuck'), (x) => conditionOf(x, 'PodScheduled')?.status === 'False');
     expect(conditionOf(s, 'PodScheduled')?.reason).toBe('Unschedulable');
-    expect(conditionOf(s, 'Ready')).toMatchObject({ status: 'False', reason: 'DependenciesNotReady', message: 'Pod is Pending' });
+    expect(conditionOf(s, 'Ready')).toMatchObject({ status: 'False', reason: 'DependenciesNotReady', message: 'Pod exists with phase: Pending' });
+    expect(conditionOf(s, 'PodScheduled')?.message).toMatch(/nodes are available/);
     expect(s.status.nodeName).toBeUndefined();
   });
 
@@ -55,14 +57,14 @@ describe('sandbox-controller: conditions, adoption, expiry', () => {
     // Expiry: the reaper marks it and deletes the Pod; nothing comes back, Finished stays.
     await expire('fails');
     const expired = await k.waitCondition('fails', 'Ready', 'False', 'SandboxExpired');
-    expect(conditionOf(expired, 'Expired')?.status).toBe('True');
+    expect(conditionOf(expired, 'Ready')?.message).toBe('Sandbox has expired');
     await k.delete(Kinds.Pod, 'fails');
     await eventually('pod gone', () => k.gone(Kinds.Pod, 'fails'), Boolean);
     await consistently('no Pod of fails made again', () => k.gone(Kinds.Pod, 'fails'), 1_500);
     const after = await k.getSandbox('fails');
     expect(conditionOf(after, 'Finished')).toMatchObject({ status: 'True', reason: 'PodFailed' });
     expect(conditionOf(after, 'Ready')?.reason).toBe('SandboxExpired');
-    expect(conditionOf(after, 'Expired')).toMatchObject({ status: 'True', reason: 'ShutdownTimeReached' });
+    expect(after.status.conditions.map((c: { type: string }) => c.type).sort()).toEqual(['Finished', 'Ready', 'Suspended']);
   });
 
   it('never recreates the Pod or Service of an expired sandbox', async () => {
@@ -78,8 +80,9 @@ describe('sandbox-controller: conditions, adoption, expiry', () => {
     expect(s.status.podIPs).toBeUndefined();
     expect(s.status.service).toBeUndefined();
     expect(conditionOf(s, 'PodScheduled')).toBeUndefined();
-    // The Expired condition is the reaper's: still there, untouched.
-    expect(conditionOf(s, 'Expired')).toMatchObject(expiredCondition);
+    // The expiry is the reaper's annotation, untouched; the status holds only its conditions.
+    expect(s.metadata.annotations?.[EXPIRED_AT]).toBe(expiredAt);
+    expect(Object.keys(s.status).sort()).toEqual(['conditions']);
   });
 
   it('with two controlled Pods: MultiplePods, a Warning event, nothing created or deleted — not even when suspended', async () => {

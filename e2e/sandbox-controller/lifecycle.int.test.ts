@@ -43,7 +43,7 @@ describe('sandbox-controller: a Sandbox and its Pod, Service and PVCs', () => {
     expect(ready.status.nodeName).toBe(pod.spec.nodeName);
     expect(conditionOf(ready, 'PodScheduled')).toMatchObject({ status: 'True', observedGeneration: ready.metadata.generation });
     expect(conditionOf(ready, 'Ready')?.observedGeneration).toBe(ready.metadata.generation);
-    expect(conditionOf(ready, 'Suspended')).toBeUndefined();
+    expect(conditionOf(ready, 'Suspended')).toMatchObject({ status: 'False', reason: 'NotSuspended', message: 'Sandbox is not suspended' });
     expect(conditionOf(ready, 'Finished')).toBeUndefined();
   });
 
@@ -122,7 +122,7 @@ describe('sandbox-controller: a Sandbox and its Pod, Service and PVCs', () => {
     expect(pod.spec.volumes.filter((v: { name: string }) => v.name === 'home')).toHaveLength(1);
     // No storage here: the Pod stays unschedulable, and the sandbox says what it waits for.
     const waiting = await k.waitCondition('disk', 'Ready', 'False', 'DependenciesNotReady');
-    expect(conditionOf(waiting, 'Ready')?.message).toMatch(/^Pod is Pending/);
+    expect(conditionOf(waiting, 'Ready')?.message).toBe('Pod exists with phase: Pending');
 
     await k.mergePatch(SandboxKind, 'disk', { spec: { operatingMode: 'Suspended' } });
     const suspended = await k.waitCondition('disk', 'Suspended', 'True', 'PodTerminated');

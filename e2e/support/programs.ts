@@ -20,7 +20,7 @@ export { consistently } from '@agent-sandbox/controlplane/testing';
 export const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 
-export type Program = 'sandbox-controller' | 'claim-controller' | 'warmpool-orchestrator' | 'ttl-reaper' | 'admission-webhook';
+export type Program = 'sandbox-controller' | 'claim-controller' | 'warmpool-orchestrator' | 'ttl-reaper' | 'admission-webhook' | 'sandbox-router';
 
 const ClusterRole: ResourceKind = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false };
 const ClusterRoleBinding: ResourceKind = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false };
@@ -98,8 +98,8 @@ async function bindProgram(admin: KubeClient, kc: KubeConfig, namespace: string,
   };
 }
 
-export async function programSuite(prefix: string): Promise<ProgramSuite> {
-  const kc = testKubeConfig();
+/** `kc`: the cluster to use (default: the test run's; a script outside vitest passes its own). */
+export async function programSuite(prefix: string, kc: KubeConfig = testKubeConfig()): Promise<ProgramSuite> {
   await installCrds(kc);
   const admin = new KubeClient(kc);
   const ns = await createTestNamespace(prefix, kc);
@@ -123,7 +123,8 @@ export async function programSuite(prefix: string): Promise<ProgramSuite> {
       const pending = startProgram(program, [
         `--kubeconfig=${kubeconfig}`,
         `--watch-namespace=${ns.name}`,
-        `--leader-election-namespace=${ns.name}`,
+        // The router is stateless: it elects no leader.
+        ...(program === 'sandbox-router' ? [] : [`--leader-election-namespace=${ns.name}`]),
         '--health-probe-bind-address=127.0.0.1:0',
         '--shutdown-timeout=5s',
         ...args,

@@ -14,11 +14,14 @@ interface Condition {
 
 const at = (msFromNow: number) => new Date(Date.now() + msFromNow).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const cond = (obj: Obj | undefined, type: string) => obj?.status?.conditions?.find((c) => c.type === type);
+/** The ttl-reaper's hand-over of an expiry under Retain. */
+const expiredAt = (obj: Obj | undefined) => obj?.metadata.annotations?.['agents.x-k8s.io/expired-at'];
 const podSpec = { containers: [{ name: 'main', image: 'registry.example/runtime:1', ports: [{ containerPort: 8888 }] }] };
 
 describe('ttl-reaper', () => {
   let suite: ProgramSuite;
   let reaper: ProgramProcess;
+  let controller: ProgramProcess;
   let ns: string;
 
   const get = (kind: typeof SANDBOX | typeof SANDBOX_CLAIM | typeof Kinds.Pod | typeof Kinds.Service | typeof Kinds.PersistentVolumeClaim, name: string) =>
@@ -61,7 +64,7 @@ describe('ttl-reaper', () => {
   beforeAll(async () => {
     suite = await programSuite('reaper');
     ns = suite.ns.name;
-    await suite.start('sandbox-controller');
+    controller = await suite.start('sandbox-controller');
     reaper = await suite.start('ttl-reaper');
   });
   afterAll(async () => suite?.teardown());
@@ -77,19 +80,21 @@ describe('ttl-reaper', () => {
     await waitGone(Kinds.Pod, 'del', 30_000);
   });
 
-  it('expires a retained Sandbox: Expired=True, Pod and Service deleted, PVCs kept, reflected as SandboxExpired', async () => {
+  it('expires a retained Sandbox: the expired-at annotation, Pod and Service deleted, PVCs kept, reflected as SandboxExpired', async () => {
+    const shutdownTime = at(2_000);
     await createSandbox('keep', {
-      shutdownTime: at(2_000),
+      shutdownTime,
       service: true,
       volumeClaimTemplates: [{ metadata: { name: 'work' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
     });
     await eventually('pod and service of keep', async () => [await get(Kinds.Pod, 'keep'), await get(Kinds.Service, 'keep')], (xs) => xs.length === 2);
-    const expired = await eventually('keep Expired', () => get(SANDBOX, 'keep'), (s) => cond(s, 'Expired')?.status === 'True', 20_000);
-    expect(cond(expired, 'Expired')).toMatchObject({ status: 'True', reason: 'ShutdownTimeReached' });
+    const expired = await eventually('keep expired', () => get(SANDBOX, 'keep'), (s) => expiredAt(s) !== undefined, 20_000);
+    expect(expiredAt(expired)).toBe(shutdownTime);
     await waitGone(Kinds.Pod, 'keep');
     await waitGone(Kinds.Service, 'keep');
     const reflected = await eventually('keep Ready=False/SandboxExpired', () => get(SANDBOX, 'keep'), (s) => cond(s, 'Ready')?.reason === 'SandboxExpired');
     expect(cond(reflected, 'Ready')?.status).toBe('False');
+    expect(cond(reflected, 'Expired')).toBeUndefined();
     expect((await get(Kinds.PersistentVolumeClaim, 'work-keep')).metadata.name).toBe('work-keep');
     // Nothing comes back: the sandbox-controller never recreates what the reaper removed.
     await consistently('no Pod of keep made again', () => gone(Kinds.Pod, 'keep'), 1_500);
@@ -123,35 +128,38 @@ describe('ttl-reaper', () => {
   });
 
   it('expires a retained claim and deletes the Sandbox it owns, never one it does not', async () => {
-    const claim = await createClaim('claim-keep', { shutdownTime: at(2_000) });
+    const shutdownTime = at(2_000);
+    const claim = await createClaim('claim-keep', { shutdownTime });
     await bindSandbox(claim, 'claim-keep-sb');
     const stranger = await createClaim('claim-stranger', { shutdownTime: at(2_000) });
     // The stranger names a Sandbox it does not control (owned by nobody).
     await createSandbox('not-yours', {});
     await suite.admin.patch(SANDBOX_CLAIM, { namespace: ns, name: stranger.metadata.name! }, { status: { sandbox: { name: 'not-yours' } } }, { type: 'merge', subresource: 'status' });
 
-    const expired = await eventually('claim-keep Expired', () => get(SANDBOX_CLAIM, 'claim-keep'), (c) => cond(c, 'Expired')?.status === 'True', 20_000);
-    expect(cond(expired, 'Expired')?.reason).toBe('ShutdownTimeReached');
+    const expired = await eventually('claim-keep expired', () => get(SANDBOX_CLAIM, 'claim-keep'), (c) => expiredAt(c) !== undefined, 20_000);
+    expect(expiredAt(expired)).toBe(shutdownTime);
+    expect(cond(expired, 'Expired')).toBeUndefined();
     await waitGone(SANDBOX, 'claim-keep-sb');
-    await eventually('claim-stranger Expired', () => get(SANDBOX_CLAIM, 'claim-stranger'), (c) => cond(c, 'Expired')?.status === 'True', 20_000);
+    await eventually('claim-stranger expired', () => get(SANDBOX_CLAIM, 'claim-stranger'), (c) => expiredAt(c) !== undefined, 20_000);
     await consistently('the stranger\'s Sandbox and the retained claim kept', async () => (await kept(SANDBOX, 'not-yours')()) && (await kept(SANDBOX_CLAIM, 'claim-keep')()), 1_000);
   });
 
   it('expires a claim ttlSecondsAfterFinished after its sandbox finished', async () => {
     const claim = await createClaim('claim-ttl', { ttlSecondsAfterFinished: 2 });
     await bindSandbox(claim, 'claim-ttl-sb');
-    await consistently('claim-ttl not expired while its sandbox has not finished', async () => cond(await get(SANDBOX_CLAIM, 'claim-ttl'), 'Expired') === undefined, 2_500);
+    await consistently('claim-ttl not expired while its sandbox has not finished', async () => expiredAt(await get(SANDBOX_CLAIM, 'claim-ttl')) === undefined, 2_500);
     // The claim-controller mirrors Finished from the Sandbox; here we write it as it would.
-    const finishedAt = Date.now();
+    const finishedAt = at(0);
     await suite.admin.patch(
       SANDBOX_CLAIM,
       { namespace: ns, name: 'claim-ttl' },
-      { status: { conditions: [{ type: 'Finished', status: 'True', reason: 'PodSucceeded', message: 'pod succeeded', lastTransitionTime: at(0) }] } },
+      { status: { conditions: [{ type: 'Finished', status: 'True', reason: 'PodSucceeded', message: 'Pod completed successfully', lastTransitionTime: finishedAt }] } },
       { type: 'merge', subresource: 'status' },
     );
-    const expired = await eventually('claim-ttl Expired', () => get(SANDBOX_CLAIM, 'claim-ttl'), (c) => cond(c, 'Expired')?.status === 'True', 20_000);
-    expect(cond(expired, 'Expired')?.reason).toBe('TTLAfterFinishedReached');
-    expect(Date.parse(cond(expired, 'Expired')!.lastTransitionTime!)).toBeGreaterThanOrEqual(Math.floor(finishedAt / 1000) * 1000 + 1_000);
+    const expired = await eventually('claim-ttl expired', () => get(SANDBOX_CLAIM, 'claim-ttl'), (c) => expiredAt(c) !== undefined, 20_000);
+    // It expired two seconds after its sandbox finished, not when the reaper got to it.
+    expect(expiredAt(expired)).toBe(new Date(Date.parse(finishedAt) + 2_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    await eventually('the TTLAfterFinishedReached event', async () => (await events('claim-ttl')).map((e) => e.reason), (reasons) => reasons.includes('TTLAfterFinishedReached'), 10_000);
     await waitGone(SANDBOX, 'claim-ttl-sb');
   });
 
@@ -171,6 +179,39 @@ describe('ttl-reaper', () => {
         expect.stringMatching(/^agent_sandbox_ttl_pending_deadlines \d+$/),
       ]),
     );
+  });
+
+  it('after a restart, finishes what an expiry left undone: the Pod and Service of a Sandbox already marked expired', async () => {
+    // As if the reaper had written expired-at and died before its deletions: an expired
+    // Sandbox's status no longer says whether they are gone, so a new reaper looks.
+    expect(await reaper.stop()).toBe(0);
+    await createSandbox('half-done', { service: true, shutdownTime: at(-60_000) });
+    await eventually('pod and service of half-done', async () => [await get(Kinds.Pod, 'half-done'), await get(Kinds.Service, 'half-done')], (xs) => xs.length === 2);
+    await suite.admin.patch(SANDBOX, { namespace: ns, name: 'half-done' }, { metadata: { annotations: { 'agents.x-k8s.io/expired-at': at(-60_000) } } }, { type: 'merge' });
+    reaper = await suite.start('ttl-reaper');
+    await waitGone(Kinds.Pod, 'half-done');
+    await waitGone(Kinds.Service, 'half-done');
+    expect(await gone(SANDBOX, 'half-done')).toBe(false);
+  });
+
+  it('deletes again what a sandbox-controller lagging behind the expiry made again, once that controller shows the expiry', async () => {
+    await createSandbox('lagging', { service: true, shutdownTime: at(3_000) });
+    await eventually('pod and service of lagging', async () => [await get(Kinds.Pod, 'lagging'), await get(Kinds.Service, 'lagging')], (xs) => xs.length === 2);
+    expect(await controller.stop()).toBe(0);
+    const expired = await eventually('lagging expired', () => get(SANDBOX, 'lagging'), (s) => expiredAt(s) !== undefined, 20_000);
+    await waitGone(Kinds.Service, 'lagging');
+    // What a sandbox-controller whose cache had not seen the annotation yet would do on seeing
+    // its Service deleted: make it again.
+    await suite.admin.create(Kinds.Service, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lagging', namespace: ns, ownerReferences: [{ apiVersion: SANDBOX.apiVersion, kind: 'Sandbox', name: 'lagging', uid: expired.metadata.uid!, controller: true }] },
+      spec: { clusterIP: 'None', ports: [{ name: 'http', port: 8888 }] },
+    } as never);
+    // The controller, back, reflects the expiry; from then on nothing makes it again, and the reaper deletes it.
+    controller = await suite.start('sandbox-controller');
+    await eventually('lagging Ready=False/SandboxExpired', () => get(SANDBOX, 'lagging'), (s) => cond(s, 'Ready')?.reason === 'SandboxExpired');
+    await waitGone(Kinds.Service, 'lagging');
   });
 
   it('with two replicas and leader election, only the leader acts', async () => {

@@ -8,6 +8,7 @@ interface Condition {
   type: string;
   status: string;
   reason: string;
+  message?: string;
 }
 const cond = (obj: Obj | undefined, type: string) => obj?.status?.conditions?.find((c) => c.type === type);
 const at = (msFromNow: number) => new Date(Date.now() + msFromNow).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -53,13 +54,15 @@ describe('deadlines across the programs', () => {
   });
   afterAll(async () => suite?.teardown());
 
-  it('a retained claim expires: Expired by the reaper, its Sandbox deleted, Ready=False/ClaimExpired by the claim-controller', async () => {
-    await createClaim('expires', { shutdownTime: at(4_000), shutdownPolicy: 'Retain' });
+  it('a retained claim expires: the expired-at annotation by the reaper, its Sandbox deleted, Ready=False/ClaimExpired by the claim-controller', async () => {
+    const shutdownTime = at(4_000);
+    await createClaim('expires', { shutdownTime, shutdownPolicy: 'Retain' });
     const bound = await readyClaim('expires');
     const sandbox = bound.status!.sandbox!.name!;
     const expired = await eventually('ClaimExpired', () => get(SANDBOX_CLAIM, 'expires'), (c) => cond(c, 'Ready')?.reason === 'ClaimExpired', 30_000);
-    expect(cond(expired, 'Expired')).toMatchObject({ status: 'True', reason: 'ShutdownTimeReached' });
-    expect(cond(expired, 'Ready')?.status).toBe('False');
+    expect(expired.metadata.annotations?.['agents.x-k8s.io/expired-at']).toBe(shutdownTime);
+    expect(cond(expired, 'Ready')).toMatchObject({ status: 'False', message: 'Claim expired. Sandbox cleanup initiated.' });
+    expect(cond(expired, 'Expired')).toBeUndefined();
     await eventually(`sandbox ${sandbox} deleted`, () => gone(SANDBOX, sandbox), Boolean, 30_000);
     // Once expired, the claim is never bound again.
     await consistently('the expired claim never bound again', async () => (await get(SANDBOX_CLAIM, 'expires')).status?.sandbox?.name === sandbox && (await gone(SANDBOX, sandbox)), 1_500);

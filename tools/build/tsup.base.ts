@@ -21,3 +21,17 @@ export function programBuild(entry = 'src/main.ts'): Options {
     skipNodeModulesBundle: true,
   };
 }
+
+/**
+ * A program that must run from its bundle alone (no node_modules beside it): every package is
+ * inlined. CommonJS packages inside an ESM bundle reach Node's builtins through `require`,
+ * which the banner provides.
+ */
+export function selfContainedProgramBuild(entry = 'src/main.ts'): Options {
+  return {
+    ...programBuild(entry),
+    noExternal: [/.*/],
+    skipNodeModulesBundle: false,
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  };
+}

@@ -1,8 +1,9 @@
 // `npm start`: the whole system on this machine, wired as in a cluster. A local control plane
-// and the five programs as separate processes, each with its own health port and running as
+// and the programs as separate processes, each with its own health port and running as
 // its ServiceAccount in agent-sandbox-system, bound to its apps/<program>/rbac.yaml: the
 // ClusterRole cluster-wide and the Role (Leases) in agent-sandbox-system, where the four
-// controllers elect their leaders as deployed (admission trusts the programs by those names). The admission webhook is registered with the API server
+// controllers elect their leaders as deployed (admission trusts the programs by those names).
+// The admission webhook is registered with the API server
 // from deploy/webhook/ (the only change: a URL on loopback instead of the Service, which the
 // local control plane cannot route to); it generates its certificate and patches its CA into
 // the caBundle, as in a cluster without cert-manager. So Sandboxes, templates, claims and pools
@@ -29,24 +30,32 @@ import {
 } from '@agent-sandbox/controlplane';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-export const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook'] as const;
+// The sandbox-router runs too: it watches the cluster and answers as deployed (400, 401/403 by
+// TokenReview and SubjectAccessReview, 404, 503). kwok's Pods have no network behind their IPs,
+// so requests that pass those checks end in 502 until the real node exists. The sandbox-runtime
+// is not started: it lives inside sandboxes' Pods.
+export const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook', 'sandbox-router'] as const;
 const SYSTEM_NAMESPACE = 'agent-sandbox-system';
 const FIELD_MANAGER = 'npm-start';
 const WEBHOOK_URL = 'https://127.0.0.1:18443';
+const ROUTER_ADDRESS = '127.0.0.1:18080';
 const healthPort = (program: (typeof PROGRAMS)[number]) => 18081 + PROGRAMS.indexOf(program);
+/** The controllers: each elects its leader on a Lease in its own namespace. */
+const ELECTED = new Set<string>(['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper']);
 
 const { values } = parseArgs({
   options: {
     'keep-cluster': { type: 'boolean', default: false },
     profile: { type: 'string', default: 'fast' },
     'log-level': { type: 'string', default: 'info' },
+    'real-node': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log(`Usage: npm start [-- --keep-cluster] [-- --profile fast|realistic] [-- --log-level debug]
+  console.log(`Usage: npm start [-- --keep-cluster] [-- --profile fast|realistic] [-- --log-level debug] [-- --real-node]
 
-Starts the local control plane (cluster "local"), builds and runs the five programs against it
+Starts the local control plane (cluster "local"), builds and runs the programs (the five of the control plane and the sandbox-router) against it
 (each as its ServiceAccount in ${SYSTEM_NAMESPACE}), registers the admission webhook with the
 API server at ${WEBHOOK_URL} (failurePolicy Fail, as shipped), applies the
 example template and warm pool once the API server calls the webhook, and prints where
@@ -55,7 +64,11 @@ everything is.
 Ctrl-C stops the programs and removes the cluster. With --keep-cluster the cluster stays up,
 and the webhook configurations are removed before the webhook stops: with nothing left to
 answer them, every Sandbox, template, claim and pool would be refused. The next npm start
-registers them again.`);
+registers them again.
+
+--real-node adds one real node on this machine (kubelet, containerd, pod network, kube-proxy,
+CoreDNS; Linux, root and a few Debian packages: the error names them). Pods land there only
+with its toleration and node selector (see README, "A real node").`);
   process.exit(0);
 }
 
@@ -64,6 +77,7 @@ const cp = await ControlPlane.up({
   name: 'local',
   profile: values.profile as Profile,
   preload: [join(ROOT, 'deploy', 'crds')],
+  realNode: values['real-node'],
   progress: say,
 });
 
@@ -144,7 +158,10 @@ try {
         `--log-level=${values['log-level']}`,
         // Loopback only: the API server is on this machine. The configuration name and the
         // caBundle patching keep their defaults, as deployed.
-        ...(program === 'admission-webhook' ? [`--bind-address=${new URL(WEBHOOK_URL).host}`] : ['--leader-elect']),
+        ...(program === 'admission-webhook' ? [`--bind-address=${new URL(WEBHOOK_URL).host}`] : []),
+        ...(program === 'sandbox-router' ? [`--bind-address=${ROUTER_ADDRESS}`] : []),
+        // The controllers elect their leaders as deployed (one Lease each, in their namespace).
+        ...(ELECTED.has(program) ? ['--leader-elect'] : []),
       ],
       // POD_NAMESPACE as in a Pod: the programs' Leases live in their own namespace, where
       // their rbac.yaml's Role is bound.
@@ -193,6 +210,7 @@ The system is running. In another shell:
   kubectl get sandboxtemplates,sandboxwarmpools,sandboxes
   kubectl get mutatingwebhookconfigurations,validatingwebhookconfigurations   # admission at ${WEBHOOK_URL}
   kubectl apply --server-side -f deploy/examples/claim-with-lifecycle.yaml   # a claim served warm
+  curl -H 'X-Sandbox-ID: <sandbox>' http://${ROUTER_ADDRESS}/   # the sandbox-router (a bearer token is required)
 Ctrl-C stops everything${values['keep-cluster'] ? ' but the cluster' : ''}.
 `);
 

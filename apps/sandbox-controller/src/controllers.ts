@@ -1,5 +1,5 @@
-import { ConditionType, SANDBOX, SANDBOX_TEMPLATE } from '@agent-sandbox/api';
-import { controllerOf, findCondition, Kinds, predicates, trimPod, type Condition, type KubeObject, type Manager, type Predicate } from '@agent-sandbox/runtime';
+import { expiredAt, SANDBOX, SANDBOX_TEMPLATE } from '@agent-sandbox/api';
+import { controllerOf, Kinds, predicates, trimPod, type KubeObject, type Manager, type Predicate } from '@agent-sandbox/runtime';
 import { SandboxKind, SandboxTemplateKind, type SandboxObject } from './kinds.ts';
 import { SandboxMetrics } from './metrics/sandbox-metrics.ts';
 import { podNameOf } from './sandbox/desired-objects.ts';
@@ -17,13 +17,13 @@ const POD_NAME_INDEX = 'pod-name';
 
 /**
  * Sandbox updates that can change what the reconcile does: spec (generation), labels,
- * annotations, owners, deletion, and the ttl-reaper's Expired condition. Our own status
- * writes do not come back as work.
+ * annotations (the ttl-reaper's expired-at among them), owners, deletion, and a legacy Expired
+ * condition written by an earlier ttl-reaper. Our own status writes do not come back as work.
  */
 const sandboxChanged: Predicate = (e) => {
   if (e.type !== 'update') return true;
   const [a, b] = [e.old.metadata, e.obj.metadata];
-  const expired = (o: KubeObject) => findCondition((o.status as { conditions?: Condition[] } | undefined)?.conditions, ConditionType.Expired)?.status;
+  const expired = (o: KubeObject) => expiredAt(o as SandboxObject);
   return (
     a.generation !== b.generation ||
     predicates.labelsChanged(e) ||

@@ -9,7 +9,7 @@ await runProgram({
   version: pkg.version,
   summary:
     'Acts on deadlines: at a Sandbox\'s shutdownTime, or a SandboxClaim\'s shutdownTime or ttlSecondsAfterFinished, ' +
-    'deletes it or marks it Expired and deletes what it owns, by its shutdownPolicy. The only program that acts on clocks.',
+    'deletes it, or marks it expired (annotation agents.x-k8s.io/expired-at) and deletes what it owns, by its shutdownPolicy. The only program that acts on clocks.',
   flags: {
     ...managerFlags,
     workers: {

@@ -1,8 +1,10 @@
 import {
-  ConditionType,
+  EXPIRED_AT_ANNOTATION,
+  expiredAt,
+  legacyExpiredCondition,
   POD_NAME_ANNOTATION,
+  SandboxReason,
   controllerOf,
-  type Condition,
 } from '@agent-sandbox/api';
 import {
   DeadlineScheduler,
@@ -18,7 +20,7 @@ import {
   type Request,
   type ResourceKind,
 } from '@agent-sandbox/runtime';
-import { claimDeadline, sandboxDeadline, type Deadline } from './deadlines/deadlines.ts';
+import { claimDeadline, DeadlineReason, sandboxDeadline, type Deadline } from './deadlines/deadlines.ts';
 import { ClaimKind, SandboxKind, type ClaimObject, type SandboxObject } from './kinds.ts';
 import { ReaperMetrics } from './metrics.ts';
 
@@ -32,10 +34,10 @@ export interface ReaperOptions {
 const SANDBOX_PREFIX = 'sandbox:';
 const CLAIM_PREFIX = 'claim:';
 
-function condition(conditions: Condition[] | undefined, type: string): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}
-const isExpired = (obj: { status?: { conditions?: Condition[] } }) => condition(obj.status?.conditions, ConditionType.Expired)?.status === 'True';
+const annotated = (obj: KubeObject) => obj.metadata.annotations?.[EXPIRED_AT_ANNOTATION] !== undefined;
+
+/** An object expired already: its deadline is when it expired (or 0 for a time that does not parse). */
+const expiredDeadline = (at: string): Deadline => ({ at: Date.parse(at) || 0, reason: DeadlineReason.ShutdownTimeReached });
 
 /** RFC 3339 to the second, as Kubernetes writes condition times. */
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -46,6 +48,11 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 
  * reconcile reads the object afresh from the API server (the cache may lag a deadline just
  * moved) and acts by its shutdown policy on that version only (resourceVersion preconditions). Only the leader's
  * controllers act; every replica keeps the heap warm.
+ *
+ * Expiry under `Retain` is handed to the other programs by the annotation
+ * `agents.x-k8s.io/expired-at` [ext]; their statuses stay the standard's. An object expired by an
+ * earlier version carries an `Expired` condition instead: the reaper moves it to the annotation
+ * (keeping its time), and the status writers then drop the condition.
  */
 export function registerReaper(manager: Manager, options: ReaperOptions): { scheduler: DeadlineScheduler } {
   const now = options.now ?? Date.now;
@@ -59,14 +66,26 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
   const scheduler: DeadlineScheduler = new DeadlineScheduler((due) => onDue(due));
   const metrics = new ReaperMetrics(manager.registry, () => scheduler.size);
 
+  /**
+   * Expired Sandboxes (by uid) whose Pod and Service this process has seen gone after the
+   * sandbox-controller had seen the expiry. Two things can leave them behind otherwise:
+   * - a crash between the annotation and the deletions: an expired Sandbox's status no longer
+   *   says whether they are gone, so after a restart each is looked at once more;
+   * - a sandbox-controller whose cache lags the annotation sees the Pod or Service deleted and
+   *   makes it again. Its status Ready=False/SandboxExpired proves it has seen the expiry (its
+   *   cache only moves forward, and a key is never reconciled twice at once), so a deletion pass
+   *   that starts from that status is the last one needed.
+   */
+  const settled = new Set<string>();
+  const expiryReflected = (sb: SandboxObject) => sb.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === SandboxReason.SandboxExpired) === true;
+
   /** The deadline still to act on, or none when there is nothing (left) to do. */
   const sandboxPending = (sb: SandboxObject): Deadline | undefined => {
     if (sb.metadata.deletionTimestamp) return undefined;
-    const deadline = sandboxDeadline(sb);
-    if (!deadline) return undefined;
-    // Retained and expired, with no Pod or Service left according to its status: done.
-    if (isExpired(sb) && !sb.status?.podIPs?.length && !sb.status?.nodeName && !sb.status?.service) return undefined;
-    return deadline;
+    const expired = expiredAt(sb);
+    if (expired === undefined) return sandboxDeadline(sb);
+    if (annotated(sb) && settled.has(sb.metadata.uid!)) return undefined;
+    return expiredDeadline(expired);
   };
   const ownedSandbox = (claim: ClaimObject): SandboxObject | undefined => {
     const name = claim.status?.sandbox?.name;
@@ -75,16 +94,20 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
   };
   const claimPending = (claim: ClaimObject): Deadline | undefined => {
     if (claim.metadata.deletionTimestamp) return undefined;
-    const deadline = claimDeadline(claim);
-    if (!deadline) return undefined;
-    if (isExpired(claim) && !ownedSandbox(claim)) return undefined;
-    return deadline;
+    const expired = expiredAt(claim);
+    if (expired === undefined) return claimDeadline(claim);
+    // Expired (its Sandbox is looked up in the cache, which every Sandbox event updates): done once that is gone.
+    if (annotated(claim) && !ownedSandbox(claim)) return undefined;
+    return expiredDeadline(expired);
   };
 
   const track = <T extends KubeObject>(prefix: string, pending: (obj: T) => Deadline | undefined) => ({
     add: (obj: T) => scheduler.set(prefix + objectKey(obj), pending(obj)?.at),
     update: (_old: T, obj: T) => scheduler.set(prefix + objectKey(obj), pending(obj)?.at),
-    delete: (obj: T) => scheduler.delete(prefix + objectKey(obj)),
+    delete: (obj: T) => {
+      scheduler.delete(prefix + objectKey(obj));
+      settled.delete(obj.metadata.uid!);
+    },
   });
   sandboxes.addHandlers(track<SandboxObject>(SANDBOX_PREFIX, sandboxPending));
   claims.addHandlers(track<ClaimObject>(CLAIM_PREFIX, claimPending));
@@ -180,24 +203,34 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
     }
   }
 
-  /** `Expired=True` by server-side apply (the reaper owns that one condition and nothing else), on the version read; false if it changed since. */
-  async function markExpired(kind: ResourceKind, obj: KubeObject & { metadata: { generation?: number } }, deadline: Deadline, message: string, ctx: ReconcileContext): Promise<boolean> {
-    const expired: Condition = {
-      type: ConditionType.Expired,
-      status: 'True',
-      reason: deadline.reason,
-      message,
-      lastTransitionTime: rfc3339(now()),
-      ...(obj.metadata.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
-    };
-    // The resourceVersion makes the apply conditional: it fails with 409 if the object changed since it was read.
+  /**
+   * Writes `agents.x-k8s.io/expired-at: <at>` on the version read (the resourceVersion makes the
+   * merge patch conditional); false if the object changed since.
+   */
+  async function annotateExpired(kind: ResourceKind, obj: KubeObject, at: string, ctx: ReconcileContext): Promise<boolean> {
     try {
-      await manager.writer.applyStatus(kind, { metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, resourceVersion: obj.metadata.resourceVersion }, status: { conditions: [expired] } }, { signal: ctx.signal });
+      await manager.writer.patch(kind, obj, { metadata: { annotations: { [EXPIRED_AT_ANNOTATION]: at } } }, { signal: ctx.signal });
       return true;
     } catch (err) {
       if (isConflict(err)) return false;
       throw err;
     }
+  }
+
+  /**
+   * Marks `obj` expired unless it is already: the annotation, with the time of a legacy
+   * `Expired` condition when it has one (a migration, not a new expiry). 'new' when this
+   * expired it now, 'changed' when it changed since it was read.
+   */
+  async function expire(kind: ResourceKind, obj: KubeObject & { status?: unknown }, deadline: Deadline, ctx: ReconcileContext): Promise<'new' | 'already' | 'changed'> {
+    if (annotated(obj)) return 'already';
+    const legacy = legacyExpiredCondition(obj as Parameters<typeof legacyExpiredCondition>[0]);
+    if (!legacy) await limiter.take(ctx.signal);
+    const at = legacy?.lastTransitionTime || rfc3339(deadline.at);
+    if (!(await annotateExpired(kind, obj, at, ctx))) return 'changed';
+    if (!legacy) return 'new';
+    ctx.log.info({ expiredAt: at }, 'moved the legacy Expired condition to the expired-at annotation');
+    return 'already';
   }
 
   const observeLag = (kind: string, deadline: Deadline) => metrics.lag.observe({ kind }, Math.max(0, now() - deadline.at) / 1000);
@@ -232,9 +265,9 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
   async function expireSandbox(req: Request, sb: SandboxObject, deadline: Deadline, ctx: ReconcileContext): Promise<'done' | 'changed'> {
     const policy = sb.spec?.shutdownPolicy ?? 'Retain';
     const when = rfc3339(deadline.at);
-    await limiter.take(ctx.signal);
 
     if (policy === 'Delete') {
+      await limiter.take(ctx.signal);
       // A key can come due twice (replay at start and the timer) before the deletion is seen.
       const outcome = await deleteObject(SandboxKind, sb, 'Background', ctx, true);
       if (outcome !== 'deleted') return outcome === 'changed' ? 'changed' : 'done';
@@ -245,12 +278,12 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       return 'done';
     }
 
-    const firstTime = !isExpired(sb);
-    if (firstTime) {
-      if (!(await markExpired(SandboxKind, sb, deadline, `shutdownTime ${when} reached; the Pod and Service are deleted, the Sandbox and its PVCs are kept`, ctx))) return 'changed';
+    const expired = await expire(SandboxKind, sb, deadline, ctx);
+    if (expired === 'changed') return 'changed';
+    if (expired === 'new') {
       observeLag('Sandbox', deadline);
       metrics.actions.inc({ kind: 'Sandbox', policy });
-      manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `shutdownTime ${when} reached: Sandbox expired (shutdownPolicy Retain)`, 'Expire');
+      manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `shutdownTime ${when} reached: Sandbox expired (shutdownPolicy Retain); its Pod and Service are deleted, the Sandbox and its PVCs are kept`, 'Expire');
       ctx.log.info({ deadline: when, policy }, 'marked the Sandbox expired');
     }
     const namespace = sb.metadata.namespace!;
@@ -264,15 +297,18 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `deleted ${gone} of the expired Sandbox`, 'Delete');
       ctx.log.info({ deadline: when, pod: pod?.metadata.name, service: service?.metadata.name }, 'expired the Sandbox');
     }
+    // `sb` was read before the deletions: if it shows the expiry reflected, nothing made the Pod
+    // or Service again after them; if not, the status update that reflects it brings us back.
+    if (expiryReflected(sb)) settled.add(sb.metadata.uid!);
     return 'done';
   }
 
   async function expireClaim(_req: Request, claim: ClaimObject, deadline: Deadline, ctx: ReconcileContext): Promise<'done' | 'changed'> {
     const policy = claim.spec?.lifecycle?.shutdownPolicy ?? 'Retain';
-    const what = deadline.reason === 'TTLAfterFinishedReached' ? `ttlSecondsAfterFinished elapsed at ${rfc3339(deadline.at)}` : `shutdownTime ${rfc3339(deadline.at)} reached`;
-    await limiter.take(ctx.signal);
+    const what = deadline.reason === DeadlineReason.TTLAfterFinishedReached ? `ttlSecondsAfterFinished elapsed at ${rfc3339(deadline.at)}` : `shutdownTime ${rfc3339(deadline.at)} reached`;
 
     if (policy === 'Delete' || policy === 'DeleteForeground') {
+      await limiter.take(ctx.signal);
       const propagation = policy === 'Delete' ? 'Background' : 'Foreground';
       const outcome = await deleteObject(ClaimKind, claim, propagation, ctx, true);
       if (outcome !== 'deleted') return outcome === 'changed' ? 'changed' : 'done';
@@ -283,8 +319,9 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       return 'done';
     }
 
-    if (!isExpired(claim)) {
-      if (!(await markExpired(ClaimKind, claim, deadline, `${what}; the claim is kept and its Sandbox deleted`, ctx))) return 'changed';
+    const expired = await expire(ClaimKind, claim, deadline, ctx);
+    if (expired === 'changed') return 'changed';
+    if (expired === 'new') {
       observeLag('SandboxClaim', deadline);
       metrics.actions.inc({ kind: 'SandboxClaim', policy });
       manager.events.event(claim, 'Normal', deadline.reason, `${what}: claim expired (shutdownPolicy Retain)`, 'Expire');

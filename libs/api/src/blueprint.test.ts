@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sandboxBlueprint, stableJson, templateHash } from './blueprint.ts';
+import { isFreshMember, sandboxBlueprint, stableJson, templateHash } from './blueprint.ts';
+import { nameHash } from './name-hash.ts';
 
 const template = (spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}) =>
   ({ spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'img:1' }], ...podSpec } }, ...spec } }) as never;
@@ -35,5 +36,39 @@ describe('templateHash', () => {
     expect(stableJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
     expect(templateHash(template({ envVarsInjectionPolicy: 'Allowed' }))).toBe(templateHash(template()));
     expect(templateHash(template({}, { hostname: 'x' }))).not.toBe(templateHash(template()));
+  });
+});
+
+describe('isFreshMember', () => {
+  const withMeta = (labels: Record<string, string>) => template({ podTemplate: { metadata: { labels }, spec: { containers: [{ name: 'main', image: 'img:1' }] } } });
+  const member = (t: never, templateName: string, hashLabel = templateHash(t)) => {
+    const blueprint = sandboxBlueprint(t);
+    return {
+      metadata: { labels: { 'agents.x-k8s.io/sandbox-template-ref-hash': nameHash(templateName), 'agents.x-k8s.io/sandbox-template-hash': hashLabel } },
+      // As a member is made: the template's pod metadata plus the pool's safe-to-evict annotation.
+      spec: { ...blueprint, podTemplate: { metadata: { ...blueprint.podTemplate.metadata, annotations: { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true' } }, spec: blueprint.podTemplate.spec } },
+    };
+  };
+
+  it('is fresh when made from the pool\'s current template, by the hash label or by content', () => {
+    const t = template();
+    expect(isFreshMember(member(t, 'a'), 'a', templateHash(t))).toBe(true);
+    // An older hash label (another formula, or metadata in the hash) with the same content.
+    expect(isFreshMember(member(t, 'a', 'deadbeef'), 'a', templateHash(t))).toBe(true);
+  });
+
+  it('is stale once the pool points at another template, even one with an identical spec', () => {
+    const t = template();
+    expect(isFreshMember(member(t, 'a'), 'b', templateHash(t))).toBe(false);
+  });
+
+  it('ignores the pod template\'s labels and annotations, not its spec, volume claim templates or service', () => {
+    const before = withMeta({ team: 'a' });
+    const after = withMeta({ team: 'b' });
+    expect(templateHash(after)).toBe(templateHash(before));
+    expect(isFreshMember(member(before, 'a', 'deadbeef'), 'a', templateHash(after))).toBe(true);
+    for (const changed of [template({}, { hostname: 'x' }), template({ service: true }), template({ volumeClaimTemplates: [{ metadata: { name: 'd' }, spec: {} }] })]) {
+      expect(isFreshMember(member(before, 'a', 'deadbeef'), 'a', templateHash(changed))).toBe(false);
+    }
   });
 });

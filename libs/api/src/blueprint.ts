@@ -6,7 +6,8 @@
 import type { SandboxSpec } from './kinds/sandbox.ts';
 import type { SandboxTemplate } from './kinds/sandbox-template.ts';
 import { SANDBOX_TEMPLATE_DEFAULTS } from './kinds/values.ts';
-import { fnv1a32 } from './name-hash.ts';
+import { TEMPLATE_HASH_LABEL, TEMPLATE_REF_HASH_LABEL } from './keys.ts';
+import { fnv1a32, nameHash } from './name-hash.ts';
 
 /** Public resolvers for sandboxes under the secure default NetworkPolicy (cluster DNS is blocked there). */
 export const PUBLIC_NAMESERVERS = ['8.8.8.8', '1.1.1.1'] as const;
@@ -21,7 +22,7 @@ export function usesSecureDefaultPolicy(template: TemplateLike): boolean {
 
 /**
  * The blueprint a Sandbox gets from a template: pod template, volume claim templates and
- * service, with the secure defaults of API.md: no service-account token unless the template
+ * service, with the secure defaults of docs/api.md: no service-account token unless the template
  * asks for one, and public DNS under the secure default policy when no dnsPolicy is set.
  */
 export function sandboxBlueprint(template: TemplateLike): Pick<SandboxSpec, 'podTemplate' | 'volumeClaimTemplates' | 'service'> {
@@ -49,7 +50,40 @@ export function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** `agents.x-k8s.io/sandbox-template-hash`: FNV-1a of the blueprint a Sandbox gets from the template. */
+/** The parts of a blueprint that make a Sandbox what it is: the pod spec, the volume claim templates and `service`. */
+type BlueprintContent = Pick<SandboxSpec, 'podTemplate' | 'volumeClaimTemplates' | 'service'>;
+
+/**
+ * FNV-1a of a blueprint's content: the pod spec, volume claim templates and `service`. The pod
+ * template's metadata is left out: labels and annotations alone do not make a member stale.
+ */
+export function blueprintHash(blueprint: BlueprintContent): string {
+  return fnv1a32(stableJson({ podTemplate: { spec: blueprint.podTemplate.spec }, volumeClaimTemplates: blueprint.volumeClaimTemplates, service: blueprint.service }));
+}
+
+/** `agents.x-k8s.io/sandbox-template-hash`: the content hash of the blueprint a Sandbox gets from the template. */
 export function templateHash(template: TemplateLike): string {
-  return fnv1a32(stableJson(sandboxBlueprint(template)));
+  return blueprintHash(sandboxBlueprint(template));
+}
+
+/** Content hashes of specs already seen: a spec object in a cache is replaced, never changed, on update. */
+const specHashes = new WeakMap<object, string>();
+
+/**
+ * Whether a pool member is made from the pool's template as it is now (API.md, SandboxWarmPool:
+ * staleness). It is stale when its template-ref hash is not the hash of `templateName` (the pool
+ * was pointed at another template, even one with an identical spec), or when its blueprint
+ * differs from the template's; `currentHash` is `templateHash` of that template. A matching
+ * `sandbox-template-hash` label is the shortcut; otherwise the member's own spec is hashed.
+ */
+export function isFreshMember(member: { metadata: { labels?: Record<string, string> }; spec: BlueprintContent }, templateName: string, currentHash: string): boolean {
+  const labels = member.metadata.labels ?? {};
+  if (labels[TEMPLATE_REF_HASH_LABEL] !== nameHash(templateName)) return false;
+  if (labels[TEMPLATE_HASH_LABEL] === currentHash) return true;
+  let hash = specHashes.get(member.spec);
+  if (hash === undefined) {
+    hash = blueprintHash(member.spec);
+    specHashes.set(member.spec, hash);
+  }
+  return hash === currentHash;
 }

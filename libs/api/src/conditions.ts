@@ -1,12 +1,10 @@
-/** Condition types and reasons of the four kinds (API.md). */
+/** Condition types and reasons of the four kinds (docs/api.md). */
 
 export const ConditionType = {
   Ready: 'Ready',
   Suspended: 'Suspended',
   PodScheduled: 'PodScheduled',
   Finished: 'Finished',
-  /** [ext] written by the ttl-reaper. */
-  Expired: 'Expired',
   /** [ext] SandboxWarmPool. */
   Available: 'Available',
   /** [ext] SandboxWarmPool. */
@@ -34,8 +32,6 @@ export const SandboxReason = {
   PodNotOwned: 'PodNotOwned',
   NotSuspended: 'NotSuspended',
   PodStateUnknown: 'PodStateUnknown',
-  // Expired [ext]
-  ShutdownTimeReached: 'ShutdownTimeReached',
 } as const;
 export type SandboxReason = (typeof SandboxReason)[keyof typeof SandboxReason];
 
@@ -53,9 +49,6 @@ export const ClaimReason = {
   SandboxExpired: 'SandboxExpired',
   SandboxNotReady: 'SandboxNotReady',
   ReconcilerError: 'ReconcilerError',
-  // Expired [ext]
-  ShutdownTimeReached: 'ShutdownTimeReached',
-  TTLAfterFinishedReached: 'TTLAfterFinishedReached',
 } as const;
 export type ClaimReason = (typeof ClaimReason)[keyof typeof ClaimReason];
 

@@ -7,6 +7,8 @@
 export * from './resources.ts';
 export * from './keys.ts';
 export * from './conditions.ts';
+export * from './messages.ts';
+export { expiredAt, isExpired, legacyExpiredCondition, LEGACY_EXPIRED_CONDITION } from './expiry.ts';
 export * from './kinds/values.ts';
 export type { KubeObject, ObjectMeta } from './kinds/meta.ts';
 export type { Sandbox, SandboxSpec, SandboxStatus } from './kinds/sandbox.ts';
@@ -16,7 +18,7 @@ export type { SandboxWarmPool, SandboxWarmPoolSpec, SandboxWarmPoolStatus } from
 export type { PodTemplate, VolumeClaimTemplate } from './kinds/blueprint.ts';
 export type { Condition } from './schema/kubernetes.ts';
 export { fnv1a32, nameHash } from './name-hash.ts';
-export { PUBLIC_NAMESERVERS, sandboxBlueprint, stableJson, templateHash, usesSecureDefaultPolicy } from './blueprint.ts';
+export { blueprintHash, isFreshMember, PUBLIC_NAMESERVERS, sandboxBlueprint, stableJson, templateHash, usesSecureDefaultPolicy } from './blueprint.ts';
 export { sandboxFromTemplate, templateRefLabels, type SandboxFromTemplateOptions } from './sandbox-from-template.ts';
 export { controllerOf, controllerRef, isControlledBy, withControllerRef, type ControllerRefOptions, type OwnerIdentity } from './ownership.ts';
 export { isReservedKey, userAnnotations, userLabels } from './metadata-filter.ts';

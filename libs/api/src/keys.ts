@@ -1,5 +1,5 @@
 /**
- * Well-known label and annotation keys of the standard (API.md "Well-known labels and
+ * Well-known label and annotation keys of the standard (docs/api.md "Well-known labels and
  * annotations"). Tools rely on these exact strings.
  */
 
@@ -43,6 +43,12 @@ export const WEBHOOK_FIRST_OBSERVED_AT_ANNOTATION = 'agents.x-k8s.io/webhook-fir
 export const CLAIM_FIRST_READY_AT_ANNOTATION = 'agents.x-k8s.io/claim-first-ready-at';
 /** Claim, Sandbox: JSON object of W3C trace headers (`traceparent`, `tracestate`). */
 export const TRACE_CONTEXT_ANNOTATION = 'opentelemetry.io/trace-context';
+/**
+ * [ext] Sandbox, Claim: RFC 3339 time at which the ttl-reaper expired the object under
+ * `Retain`. Written only by the ttl-reaper; the other programs reflect it (the object's status
+ * stays the standard's).
+ */
+export const EXPIRED_AT_ANNOTATION = 'agents.x-k8s.io/expired-at';
 /** Warm Pod: `"true"` on unclaimed members, removed at adoption. */
 export const SAFE_TO_EVICT_ANNOTATION = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
 

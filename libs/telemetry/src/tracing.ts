@@ -3,7 +3,18 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 
 export interface TracingOptions {
   /** `service.name` unless OTEL_SERVICE_NAME says otherwise. */
@@ -36,6 +47,62 @@ export function otlpRequested(env: Readonly<Record<string, string | undefined>>)
   return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The samplers OTEL_TRACES_SAMPLER may name (the SDK specification's list, minus Jaeger's remote one). */
+export const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+/**
+ * The sampler the standard OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG variables ask for
+ * (the JavaScript SDK no longer reads them itself). Default `parentbased_always_on`; a ratio
+ * outside 0..1 or not a number is 1, and an unknown sampler name is the default, as the
+ * specification says.
+ */
+export function samplerFromEnv(env: Env): Sampler {
+  const name = (env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase() || 'parentbased_always_on';
+  const arg = Number(env.OTEL_TRACES_SAMPLER_ARG ?? '');
+  const ratio = () => new TraceIdRatioBasedSampler(env.OTEL_TRACES_SAMPLER_ARG && arg >= 0 && arg <= 1 ? arg : 1);
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio();
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio() });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/**
+ * OTEL_RESOURCE_ATTRIBUTES (`key=value,key=value`, values percent-encoded) as attributes; a
+ * malformed entry is skipped rather than failing the program.
+ */
+export function resourceAttributesFromEnv(env: Env): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const entry of (env.OTEL_RESOURCE_ATTRIBUTES ?? '').split(',')) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) continue;
+    try {
+      attributes[decodeURIComponent(entry.slice(0, eq).trim())] = decodeURIComponent(entry.slice(eq + 1).trim());
+    } catch {
+      // Bad percent-encoding: skip this entry.
+    }
+  }
+  return attributes;
+}
+
 let installed: Tracing | undefined;
 
 /**
@@ -63,11 +130,15 @@ export function setupTracing(options: TracingOptions): Tracing {
     return installed;
   }
 
+  const fromEnv = resourceAttributesFromEnv(env);
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
-      'service.name': env.OTEL_SERVICE_NAME || options.serviceName,
+      ...fromEnv,
+      // OTEL_SERVICE_NAME wins over OTEL_RESOURCE_ATTRIBUTES, which wins over the program's name.
+      'service.name': env.OTEL_SERVICE_NAME || fromEnv['service.name'] || options.serviceName,
       ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
     }),
+    sampler: samplerFromEnv(env),
     spanProcessors: processors,
   });
   trace.setGlobalTracerProvider(provider);

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildCacheEntry, cacheEntryComplete, GO_BUILD_ENV, runLogged as run } from '@agent-sandbox/cache';
 import { cacheRoot, GO_MODULES_DIR } from './paths.ts';
 import { cacheKey, readVersions, type Versions } from './versions.ts';
 
@@ -14,11 +13,16 @@ export interface Binaries {
   kubeScheduler: string;
   kubectl: string;
   kwok: string;
+  /** The real node's kubelet and kube-proxy, from the same Kubernetes module. */
+  kubelet: string;
+  kubeProxy: string;
+  /** Kubernetes' end-to-end test server (HTTP, DNS, network checks), for images of node tests. */
+  agnhost: string;
+  /** The real node's cluster DNS (a static binary, run as a Pod from an image of ours). */
+  coredns: string;
   /** kwok's own Stage manifests (pod and node lifecycles), taken from the pinned module. */
   stagesDir: string;
 }
-
-const MARKER = '.complete';
 
 /** kwok's stage manifests we run with, relative to the kwok module root. */
 const KWOK_STAGES = [
@@ -40,6 +44,10 @@ function binariesIn(dir: string, versions: Versions): Binaries {
     kubeScheduler: bin('kube-scheduler'),
     kubectl: bin('kubectl'),
     kwok: bin('kwok'),
+    kubelet: bin('kubelet'),
+    kubeProxy: bin('kube-proxy'),
+    agnhost: bin('agnhost'),
+    coredns: bin('coredns'),
     stagesDir: join(dir, 'stages'),
   };
 }
@@ -52,7 +60,7 @@ export function binariesLocation(env: NodeJS.ProcessEnv = process.env): Binaries
 
 export function binariesBuilt(env: NodeJS.ProcessEnv = process.env): Binaries | undefined {
   const b = binariesLocation(env);
-  return existsSync(join(b.dir, MARKER)) ? b : undefined;
+  return cacheEntryComplete(b.dir) ? b : undefined;
 }
 
 /** `-X` flags that make the binaries report their real version (as Kubernetes' own build does). */
@@ -69,32 +77,10 @@ function kubernetesLdflags(version: string): string {
   return pkgs.flatMap((pkg) => Object.entries(vars).map(([k, v]) => `-X ${pkg}.${k}=${v}`)).join(' ');
 }
 
-function run(cmd: string, args: string[], cwd: string, logFile: string, env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const log = createWriteStream(logFile, { flags: 'a' });
-    log.write(`$ (cd ${cwd} && ${cmd} ${args.join(' ')})\n`);
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      log.write(chunk);
-    });
-    child.stderr.pipe(log, { end: false });
-    child.on('error', (err) => {
-      log.end();
-      reject(err.message.includes('ENOENT') ? new Error(`${cmd} not found on PATH: install Go (see README)`) : err);
-    });
-    child.on('close', (code) => {
-      log.end();
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`${cmd} ${args.slice(0, 2).join(' ')} failed (exit ${code}); see ${logFile}`));
-    });
-  });
-}
-
 /**
- * Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok from
- * the pinned Go modules into the cache, unless they are there already (then this is a no-op).
+ * Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, and the
+ * real node's kubelet, kube-proxy, CoreDNS and agnhost from the pinned Go modules into the
+ * cache, unless they are there already (then this is a no-op).
  * Builds go to a temporary folder renamed into place at the end, so an interrupted or
  * concurrent build never leaves a half-filled cache entry.
  */
@@ -102,53 +88,51 @@ export async function ensureBinaries(progress: (line: string) => void = () => {}
   const done = binariesBuilt();
   if (done) return done;
   const target = binariesLocation();
-  const tmp = `${target.dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(join(tmp, 'bin'), { recursive: true });
-  await mkdir(join(tmp, 'stages'), { recursive: true });
-  const logFile = join(tmp, 'build.log');
-  const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly', GOTOOLCHAIN: 'local' };
-  const { kubernetes, etcd, kwok } = target.versions;
+  const env = { ...process.env, ...GO_BUILD_ENV };
+  const { kubernetes, etcd, kwok, coredns } = target.versions;
   const started = Date.now();
+  await buildCacheEntry(target.dir, async (tmp, logFile) => {
+    await mkdir(join(tmp, 'bin'), { recursive: true });
+    await mkdir(join(tmp, 'stages'), { recursive: true });
+    progress(
+      `building Kubernetes ${kubernetes} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy, agnhost) and etcd ${etcd} (first run: several minutes; log: ${logFile})`,
+    );
+    await run(
+      'go',
+      [
+        'build',
+        '-trimpath',
+        '-ldflags',
+        `-s -w ${kubernetesLdflags(kubernetes)}`,
+        '-o',
+        join(tmp, 'bin') + '/',
+        'k8s.io/kubernetes/cmd/kube-apiserver',
+        'k8s.io/kubernetes/cmd/kube-controller-manager',
+        'k8s.io/kubernetes/cmd/kube-scheduler',
+        'k8s.io/kubernetes/cmd/kubectl',
+        'k8s.io/kubernetes/cmd/kubelet',
+        'k8s.io/kubernetes/cmd/kube-proxy',
+        'k8s.io/kubernetes/test/images/agnhost',
+        './cmd/etcd',
+      ],
+      join(GO_MODULES_DIR, 'k8s'),
+      logFile,
+      env,
+    );
 
-  progress(`building Kubernetes ${kubernetes} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) and etcd ${etcd} (first run: several minutes; log: ${logFile})`);
-  await run(
-    'go',
-    [
-      'build',
-      '-trimpath',
-      '-ldflags',
-      `-s -w ${kubernetesLdflags(kubernetes)}`,
-      '-o',
-      join(tmp, 'bin') + '/',
-      'k8s.io/kubernetes/cmd/kube-apiserver',
-      'k8s.io/kubernetes/cmd/kube-controller-manager',
-      'k8s.io/kubernetes/cmd/kube-scheduler',
-      'k8s.io/kubernetes/cmd/kubectl',
-      './cmd/etcd',
-    ],
-    join(GO_MODULES_DIR, 'k8s'),
-    logFile,
-    env,
-  );
+    progress(`building kwok ${kwok}`);
+    const kwokDir = join(GO_MODULES_DIR, 'kwok');
+    await run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(tmp, 'bin') + '/', 'sigs.k8s.io/kwok/cmd/kwok'], kwokDir, logFile, env);
+    const kwokModule = (await run('go', ['list', '-m', '-f', '{{.Dir}}', 'sigs.k8s.io/kwok'], kwokDir, logFile, env)).trim();
+    for (const stage of KWOK_STAGES) {
+      await copyFile(join(kwokModule, stage), join(tmp, 'stages', stage.split('/').pop()!));
+    }
 
-  progress(`building kwok ${kwok}`);
-  const kwokDir = join(GO_MODULES_DIR, 'kwok');
-  await run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(tmp, 'bin') + '/', 'sigs.k8s.io/kwok/cmd/kwok'], kwokDir, logFile, env);
-  const kwokModule = (await run('go', ['list', '-m', '-f', '{{.Dir}}', 'sigs.k8s.io/kwok'], kwokDir, logFile, env)).trim();
-  for (const stage of KWOK_STAGES) {
-    await copyFile(join(kwokModule, stage), join(tmp, 'stages', stage.split('/').pop()!));
-  }
+    progress(`building CoreDNS ${coredns}`);
+    await run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(tmp, 'bin', 'coredns'), '.'], join(GO_MODULES_DIR, 'coredns'), logFile, env);
 
-  await writeFile(join(tmp, 'versions.json'), JSON.stringify(target.versions, null, 2) + '\n');
-  await writeFile(join(tmp, MARKER), new Date().toISOString() + '\n');
-  try {
-    await rename(tmp, target.dir);
-  } catch (err) {
-    // Another process finished the same build first: theirs is as good as ours.
-    if (!binariesBuilt()) throw err;
-    await rm(tmp, { recursive: true, force: true });
-  }
+    await writeFile(join(tmp, 'versions.json'), JSON.stringify(target.versions, null, 2) + '\n');
+  });
   progress(`control plane binaries ready in ${((Date.now() - started) / 1000).toFixed(0)} s: ${target.dir}`);
   return target;
 }

@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ensureBinaries } from './build.ts';
-import { COMPONENTS, ControlPlane, PROFILES, type Component, type Profile } from './cluster.ts';
+import { ALL_COMPONENTS, COMPONENTS, ControlPlane, NODE_COMPONENTS, PROFILES, type Component, type Profile } from './cluster.ts';
 
 const HELP = `Usage: npm run cluster -- <command> [flags]
 
 A real Kubernetes control plane on loopback (etcd, kube-apiserver, kube-controller-manager,
-kube-scheduler, kwok with simulated nodes), built from pinned Go modules into a cache.
+kube-scheduler, kwok with simulated nodes), built from pinned Go modules into a cache; with
+--real-node, also one real node on this machine (kubelet, containerd, pod network, kube-proxy,
+CoreDNS) where Pods really run.
 
 Commands:
   build                 build the binaries into the cache (a no-op when they are there)
@@ -19,7 +21,7 @@ Commands:
   kubeconfig            print the path of the administrator kubeconfig
   kubectl -- <args>     run the pinned kubectl against the cluster
 
-Components: ${COMPONENTS.join(', ')}
+Components: ${COMPONENTS.join(', ')}; with a real node also ${NODE_COMPONENTS.join(', ')}
 
 Flags:
   --name <name>             cluster name (default "local"; env AGENT_SANDBOX_CLUSTER)
@@ -28,6 +30,9 @@ Flags:
     .map(([k, v]) => `${k} (${v.podReadyDelayMs}-${v.podReadyJitterMs} ms)`)
     .join(', ')}
   --pod-ready-delay <ms>    override the profile's delay before a Pod becomes Ready
+  --real-node               "up": add one real node on this machine (Linux, root, Debian packages
+                            containerd runc containernetworking-plugins iptables; the error says
+                            what is missing). Pods reach it only with its toleration and selector.
   --signal <signal>         signal for "stop" (default SIGTERM)
   --profiling               serve the API server's /debug/pprof (for profiling benchmarks)
 `;
@@ -44,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       profile: { type: 'string' },
       'pod-ready-delay': { type: 'string' },
       profiling: { type: 'boolean', default: false },
+      'real-node': { type: 'boolean', default: false },
       signal: { type: 'string', default: 'SIGTERM' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -61,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     return cp;
   };
   const component = (): Component => {
-    if (!COMPONENTS.includes(arg as Component)) throw new Error(`name a component: ${COMPONENTS.join(', ')}`);
+    if (!ALL_COMPONENTS.includes(arg as Component)) throw new Error(`name a component: ${ALL_COMPONENTS.join(', ')}`);
     return arg as Component;
   };
 
@@ -80,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values.profile ? { profile: values.profile as Profile } : {}),
         ...(values['pod-ready-delay'] ? { podReadyDelayMs: Number(values['pod-ready-delay']) } : {}),
         profiling: values.profiling,
+        realNode: values['real-node'],
       });
       console.log(`Cluster "${cp.name}" is up at ${cp.server}.
   export KUBECONFIG=${cp.kubeconfigPath}

@@ -2,16 +2,28 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Node } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './build.ts';
 import { GiveUp, httpGet, waitFor } from './http-probe.ts';
 import { clustersDir } from './paths.ts';
 import { createCertificateAuthority, createSigningKeyPair } from '@agent-sandbox/pki';
 import { freePort, isRunning, portInUse, startDetached, stopProcess } from './process.ts';
+import { DEFAULT_API_SERVICE_IP, DEFAULT_SERVICE_CIDR, REAL_NODE_NAME } from './node/addresses.ts';
+import { CLUSTER_DOMAIN } from './node/configs.ts';
+import { realNodeBlocker } from './node/prerequisites.ts';
+import { NODE_COMPONENTS, RealNode, type NodeComponent, type RealNodeState } from './node/real-node.ts';
+import { claimSlot, releaseSlot } from './node/slots.ts';
+import { buildNodeImages, startClusterDns } from './node/node-images.ts';
+import { ownStageDocuments } from './stages.ts';
 
+/** The control plane's components, in start order. */
 export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
-export type Component = (typeof COMPONENTS)[number];
+export type ControlPlaneComponent = (typeof COMPONENTS)[number];
+/** A cluster's components: the control plane's, and its real node's when it has one. */
+export type Component = ControlPlaneComponent | NodeComponent;
+export const ALL_COMPONENTS: readonly Component[] = [...COMPONENTS, ...NODE_COMPONENTS];
+export { NODE_COMPONENTS };
 
 /** Pod start-up profiles: how long kwok waits before a scheduled Pod becomes Running and Ready. */
 export const PROFILES = {
@@ -44,6 +56,11 @@ export interface ClusterOptions {
   /** Serve /debug/pprof on the API server (for profiling benchmarks; default off). */
   profiling?: boolean;
   /**
+   * Add one real node on this machine (kubelet, containerd, pod network, kube-proxy, CoreDNS):
+   * Linux, root and a few Debian packages (the error says which). Default off.
+   */
+  realNode?: boolean;
+  /**
    * Manifest files or folders applied (server-side) once the API server is up and before the
    * controller-manager starts, so that its garbage collector knows their kinds from the start
    * (it rediscovers new kinds only every 30 s). CustomResourceDefinitions are waited for until
@@ -66,10 +83,12 @@ interface ClusterState {
   name: string;
   createdAt: string;
   ownerPid?: number;
-  options: Required<Omit<ClusterOptions, 'ownerPid' | 'progress' | 'name' | 'preload'>>;
+  options: Required<Omit<ClusterOptions, 'ownerPid' | 'progress' | 'name' | 'preload' | 'realNode'>>;
   ports: Ports;
   pids: Partial<Record<Component, number>>;
   binaries: Binaries;
+  /** Present when the cluster has a real node. */
+  realNode?: RealNodeState;
 }
 
 export interface ComponentStatus {
@@ -80,9 +99,11 @@ export interface ComponentStatus {
   log: string;
 }
 
-const SERVICE_CIDR = '10.96.0.0/16';
+/** The API server's client identity toward kubelets. */
+const APISERVER_KUBELET_CLIENT = 'kube-apiserver-kubelet-client';
+
+/** kwok's simulated pods take addresses from here (nothing routes to them). */
 const POD_CIDR = '10.244.0.0/16';
-const SERVICE_IP = '10.96.0.1';
 const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 
 /**
@@ -99,9 +120,12 @@ export class ControlPlane {
   readonly dir: string;
   #state: ClusterState;
 
+  readonly #node: RealNode | undefined;
+
   private constructor(dir: string, state: ClusterState) {
     this.dir = dir;
     this.#state = state;
+    this.#node = state.realNode ? new RealNode(dir, state.realNode, state.binaries) : undefined;
   }
 
   get name(): string {
@@ -111,7 +135,23 @@ export class ControlPlane {
     return join(this.dir, 'kubeconfig', 'admin.yaml');
   }
   get server(): string {
-    return `https://127.0.0.1:${this.#state.ports.apiserver}`;
+    return `https://${this.#apiserverHost}:${this.#state.ports.apiserver}`;
+  }
+  /**
+   * With a real node, the API server listens on the host's end of the node's link: pods reach
+   * it there (through the `kubernetes` Service, whose endpoint it advertises), and so does
+   * everything on the host. Without one, loopback only.
+   */
+  get #apiserverHost(): string {
+    return this.#node ? this.#node.addresses.hostIp : '127.0.0.1';
+  }
+  /** The cluster's real node, when it has one. */
+  get realNode(): RealNode | undefined {
+    return this.#node;
+  }
+  /** The components this cluster runs, in start order. */
+  get components(): readonly Component[] {
+    return this.#node ? ALL_COMPONENTS : COMPONENTS;
   }
   get binaries(): Binaries {
     return this.#state.binaries;
@@ -152,9 +192,14 @@ export class ControlPlane {
       await existing.down();
     }
 
+    if (options.realNode) {
+      const blocker = realNodeBlocker();
+      if (blocker) throw new Error(blocker);
+    }
     const binaries = await ensureBinaries(progress);
     const dir = ControlPlane.dirOf(options.name);
     const profile = PROFILES[options.profile ?? 'fast'];
+    const slot = options.realNode ? claimSlot(options.name) : undefined;
     const state: ClusterState = {
       name: options.name,
       createdAt: new Date().toISOString(),
@@ -171,6 +216,7 @@ export class ControlPlane {
       ports: {
         etcdClient: await freePort(),
         etcdPeer: await freePort(),
+        // Free on loopback is free on the node link too: it is new, and a wildcard listener would show on both.
         apiserver: await freePort(),
         controllerManager: await freePort(),
         scheduler: await freePort(),
@@ -178,36 +224,50 @@ export class ControlPlane {
       },
       pids: {},
       binaries,
+      ...(slot === undefined
+        ? {}
+        : { realNode: { slot, ports: { kubeletHealthz: await freePort(), kubeProxyHealthz: await freePort(), kubeProxyMetrics: await freePort() } } }),
     };
     const cp = new ControlPlane(dir, state);
     const started = Date.now();
+    // The node's images build (seconds, from the image cache) while the control plane starts.
+    const nodeImages = options.realNode ? buildNodeImages(binaries) : undefined;
+    nodeImages?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     try {
-      await cp.#writeFiles();
+      // Saved first: whatever fails below, `down` then knows what to undo.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       await cp.#saveState();
+      cp.#node?.prepareHost();
+      await cp.#writeFiles();
       for (const component of COMPONENTS) {
         await cp.start(component);
         if (component === 'kube-apiserver' && options.preload?.length) await cp.#preload(options.preload);
       }
       await cp.#createNodes();
+      if (cp.#node) await cp.#startRealNode((await nodeImages!).archive, progress);
       await cp.#waitForDefaultServiceAccount();
     } catch (err) {
       progress(`start failed; logs are in ${join(dir, 'logs')}`);
       await cp.stopAll();
+      if (slot !== undefined) releaseSlot(slot, options.name);
       throw err;
     }
     progress(`cluster "${options.name}" up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cp.server}`);
     return cp;
   }
 
-  /** Stops every component and removes the cluster folder. */
+  /** Stops every component, undoes what the real node changed on the host, removes the cluster folder. */
   async down(): Promise<void> {
-    await this.stopAll();
+    // Everything is about to be deleted: nothing is gained by a graceful stop.
+    await this.stopAll({ signal: 'SIGKILL' });
     await rm(this.dir, { recursive: true, force: true });
+    if (this.#state.realNode) releaseSlot(this.#state.realNode.slot, this.name);
   }
 
-  async stopAll(): Promise<void> {
-    // Reverse start order: clients first, etcd last.
-    for (const component of [...COMPONENTS].reverse()) await this.stop(component);
+  async stopAll(options: { signal?: NodeJS.Signals } = {}): Promise<void> {
+    // Reverse start order: the node and clients first, etcd last.
+    for (const component of [...this.components].reverse()) await this.stop(component, options);
+    await this.#node?.teardown();
   }
 
   /**
@@ -223,28 +283,51 @@ export class ControlPlane {
 
   /** Stops one component (SIGTERM, then SIGKILL), for fault tests; `start` brings it back. */
   async stop(component: Component, options: { signal?: NodeJS.Signals } = {}): Promise<void> {
+    this.#check(component);
     await this.#refresh();
     const pid = this.#state.pids[component];
-    if (pid !== undefined) await stopProcess(pid, this.#binary(component), 10_000, options.signal ?? 'SIGTERM');
+    if (pid !== undefined) await stopProcess(pid, this.#binaries(component), 10_000, options.signal ?? 'SIGTERM');
     delete this.#state.pids[component];
     if (existsSync(this.dir)) await this.#saveState();
   }
 
   /** Starts one component on its recorded port and waits until it is healthy. */
   async start(component: Component): Promise<void> {
+    this.#check(component);
     await this.#refresh();
-    if (isRunning(this.#state.pids[component], this.#binary(component))) return;
-    const port = this.#port(component);
-    if (await portInUse(port)) throw new Error(`${component}: port ${port} is in use by another process`);
-    this.#state.pids[component] = startDetached(this.#binary(component), this.#args(component), this.logFile(component), this.dir);
+    if (isRunning(this.#state.pids[component], this.#binaries(component))) return;
+    if (isNodeComponent(component)) {
+      const { command, args } = this.#node!.command(component);
+      this.#state.pids[component] = startDetached(command, args, this.logFile(component), this.dir);
+    } else {
+      const port = this.#port(component);
+      const host = component === 'kube-apiserver' ? this.#apiserverHost : '127.0.0.1';
+      if (await portInUse(port, host)) throw new Error(`${component}: port ${port} is in use by another process`);
+      this.#state.pids[component] = startDetached(this.#binary(component), this.#args(component), this.logFile(component), this.dir);
+    }
     await this.#saveState();
     const timeoutMs = component === 'kube-apiserver' ? 90_000 : 60_000;
     await waitFor(`${component} to become healthy (log: ${this.logFile(component)})`, async () => {
-      if (!isRunning(this.#state.pids[component], this.#binary(component))) {
+      if (!isRunning(this.#state.pids[component], this.#binaries(component))) {
         throw new GiveUp(`${component} exited; see ${this.logFile(component)}`);
       }
-      return this.#healthy(component);
+      return isNodeComponent(component) ? this.#node!.healthy(component) : this.#healthy(component);
     }, timeoutMs);
+  }
+
+  /** Refuses a node component on a cluster without a real node. */
+  #check(component: Component): void {
+    if (!this.components.includes(component)) {
+      throw new Error(`${component}: cluster "${this.name}" has no real node (components: ${this.components.join(', ')})`);
+    }
+  }
+
+  /**
+   * What a component's process may be called: a node component starts as a shell that joins
+   * its cgroup and network namespace, then becomes the component.
+   */
+  #binaries(component: Component): string[] {
+    return isNodeComponent(component) ? ['/bin/sh', 'nsenter', this.#node!.binary(component)] : [this.#binary(component)];
   }
 
   async restart(component: Component): Promise<void> {
@@ -255,10 +338,10 @@ export class ControlPlane {
   async status(): Promise<ComponentStatus[]> {
     await this.#refresh();
     return Promise.all(
-      COMPONENTS.map(async (component) => {
+      this.components.map(async (component) => {
         const pid = this.#state.pids[component];
-        const running = isRunning(pid, this.#binary(component));
-        const healthy = running && (await this.#healthy(component).catch(() => false));
+        const running = isRunning(pid, this.#binaries(component));
+        const healthy = running && (await (isNodeComponent(component) ? this.#node!.healthy(component) : this.#healthy(component)).catch(() => false));
         return { component, ...(pid ? { pid } : {}), running, healthy, log: this.logFile(component) };
       }),
     );
@@ -286,14 +369,14 @@ export class ControlPlane {
     }
   }
 
-  #binary(component: Component): string {
+  #binary(component: ControlPlaneComponent): string {
     const b = this.#state.binaries;
     return { etcd: b.etcd, 'kube-apiserver': b.kubeApiserver, 'kube-controller-manager': b.kubeControllerManager, 'kube-scheduler': b.kubeScheduler, kwok: b.kwok }[
       component
     ];
   }
 
-  #port(component: Component): number {
+  #port(component: ControlPlaneComponent): number {
     const p = this.#state.ports;
     return { etcd: p.etcdClient, 'kube-apiserver': p.apiserver, 'kube-controller-manager': p.controllerManager, 'kube-scheduler': p.scheduler, kwok: p.kwok }[
       component
@@ -304,7 +387,7 @@ export class ControlPlane {
     return join(this.dir, ...parts);
   }
 
-  async #healthy(component: Component): Promise<boolean> {
+  async #healthy(component: ControlPlaneComponent): Promise<boolean> {
     const port = this.#port(component);
     switch (component) {
       case 'etcd': {
@@ -323,7 +406,7 @@ export class ControlPlane {
     }
   }
 
-  #args(component: Component): string[] {
+  #args(component: ControlPlaneComponent): string[] {
     const p = this.#state.ports;
     const pki = (f: string) => this.#path('pki', f);
     const kubeconfig = (f: string) => this.#path('kubeconfig', `${f}.yaml`);
@@ -344,10 +427,24 @@ export class ControlPlane {
       case 'kube-apiserver':
         return [
           `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
-          '--bind-address=127.0.0.1',
-          '--advertise-address=127.0.0.1',
-          // Loopback cannot be published as the kubernetes Service's endpoint; nothing in-cluster needs it.
-          '--endpoint-reconciler-type=none',
+          `--bind-address=${this.#apiserverHost}`,
+          `--advertise-address=${this.#apiserverHost}`,
+          ...(this.#node
+            ? [
+                // The kubernetes Service's endpoint is this address, so pods reach the API.
+                '--endpoint-reconciler-type=lease',
+                // The API server authenticates to the kubelet with a certificate of the cluster
+                // CA and checks the kubelet's serving certificate; kubelets are found by their
+                // InternalIP (the node's link), not by a host name that may not resolve.
+                `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`,
+                `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
+                `--kubelet-certificate-authority=${pki('ca.crt')}`,
+                '--kubelet-preferred-address-types=InternalIP',
+              ]
+            : [
+                // Loopback cannot be published as the kubernetes Service's endpoint; nothing in-cluster needs it.
+                '--endpoint-reconciler-type=none',
+              ]),
           `--secure-port=${p.apiserver}`,
           `--tls-cert-file=${pki('apiserver.crt')}`,
           `--tls-private-key-file=${pki('apiserver.key')}`,
@@ -355,7 +452,7 @@ export class ControlPlane {
           '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
           `--service-account-key-file=${pki('sa.pub')}`,
           `--service-account-signing-key-file=${pki('sa.key')}`,
-          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          `--service-cluster-ip-range=${this.#serviceCidr}`,
           '--authorization-mode=Node,RBAC',
           // The default plugins (NamespaceLifecycle, ServiceAccount, ResourceQuota, the webhooks,
           // ValidatingAdmissionPolicy, PodSecurity, …) plus what kubeadm adds.
@@ -382,7 +479,7 @@ export class ControlPlane {
           // Dynamic PersistentVolumes under /tmp for a StorageClass with the kubernetes.io/host-path
           // provisioner (a development cluster has no storage system; kwok's Pods never mount them).
           '--enable-hostpath-provisioner=true',
-          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          `--service-cluster-ip-range=${this.#serviceCidr}`,
           // One instance: no lease to wait for after a restart in a fault test.
           '--leader-elect=false',
           '--kube-api-qps=200',
@@ -412,26 +509,42 @@ export class ControlPlane {
     }
   }
 
+  get #serviceCidr(): string {
+    return this.#node ? this.#node.addresses.serviceCidr : DEFAULT_SERVICE_CIDR;
+  }
+
   async #writeFiles(): Promise<void> {
     for (const sub of ['pki', 'kubeconfig', 'logs', 'etcd-data']) await mkdir(this.#path(sub), { recursive: true, mode: 0o700 });
     const ca = await createCertificateAuthority(`agent-sandbox-local-ca-${this.name}`);
     const sa = await createSigningKeyPair();
     const files: Record<string, string> = { 'ca.crt': ca.certPem, 'ca.key': ca.keyPem, 'sa.key': sa.privatePem, 'sa.pub': sa.publicPem };
+    const node = this.#node?.addresses;
     const apiserver = await ca.issue({
       commonName: 'kube-apiserver',
       usage: 'server',
-      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-      ipAddresses: ['127.0.0.1', '::1', SERVICE_IP],
+      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${CLUSTER_DOMAIN}`],
+      ipAddresses: ['127.0.0.1', '::1', ...(node ? [node.hostIp, node.apiServiceIp] : [DEFAULT_API_SERVICE_IP])],
     });
     files['apiserver.crt'] = apiserver.certPem;
     files['apiserver.key'] = apiserver.keyPem;
-    const users = {
+    const users: Record<string, { commonName: string; organizations?: string[] }> = {
       admin: { commonName: 'agent-sandbox-admin', organizations: ['system:masters'] },
       'controller-manager': { commonName: 'system:kube-controller-manager' },
       scheduler: { commonName: 'system:kube-scheduler' },
       // kwok plays every kubelet; it needs node, pod-status and lease writes across the cluster.
       kwok: { commonName: 'kwok-controller', organizations: ['system:masters'] },
     };
+    if (node) {
+      // The real node's identities: the kubelet as system:node:<name> (Node authorization and
+      // NodeRestriction apply), kube-proxy as system:kube-proxy (bound by a default role).
+      users.kubelet = { commonName: `system:node:${REAL_NODE_NAME}`, organizations: ['system:nodes'] };
+      users['kube-proxy'] = { commonName: 'system:kube-proxy', organizations: ['system:node-proxier'] };
+      // The API server's client identity toward kubelets (logs, exec, port-forward), bound to
+      // system:kubelet-api-admin once the API server is up.
+      const kubeletClient = await ca.issue({ commonName: APISERVER_KUBELET_CLIENT, usage: 'client' });
+      files['apiserver-kubelet-client.crt'] = kubeletClient.certPem;
+      files['apiserver-kubelet-client.key'] = kubeletClient.keyPem;
+    }
     for (const [file, user] of Object.entries(users)) {
       const pair = await ca.issue({ ...user, usage: 'client' });
       files[`${file}.crt`] = pair.certPem;
@@ -440,7 +553,14 @@ export class ControlPlane {
         mode: 0o600,
       });
     }
+    if (node) {
+      // The kubelet's serving certificate, for the address the API server dials.
+      const serving = await ca.issue({ commonName: `system:node:${REAL_NODE_NAME}`, usage: 'server', dnsNames: [REAL_NODE_NAME], ipAddresses: [node.nodeIp] });
+      files['kubelet-serving.crt'] = serving.certPem;
+      files['kubelet-serving.key'] = serving.keyPem;
+    }
     for (const [file, content] of Object.entries(files)) await writeFile(this.#path('pki', file), content, { mode: 0o600 });
+    await this.#node?.writeConfigs();
 
     await writeFile(
       this.#path('scheduler-config.yaml'),
@@ -454,7 +574,7 @@ export class ControlPlane {
     await writeFile(this.#path('kwok-config.yaml'), await this.#kwokConfig());
   }
 
-  /** kwok's own stages, with the profile's start-up delay put on the pod-ready stage. */
+  /** kwok's own stages, with the profile's start-up delay put on the pod-ready stage, then ours. */
   async #kwokConfig(): Promise<string> {
     const { podReadyDelayMs, podReadyJitterMs } = this.#state.options;
     const docs: string[] = [];
@@ -474,6 +594,7 @@ export class ControlPlane {
         docs.push(stringify(stage));
       }
     }
+    docs.push(...(await ownStageDocuments()));
     return docs.join('---\n');
   }
 
@@ -523,6 +644,38 @@ export class ControlPlane {
     );
   }
 
+  /**
+   * containerd, the node's images, the kubelet (until its Node is Ready), kube-proxy, and
+   * cluster DNS (a Deployment on the node itself, as in a cluster).
+   */
+  async #startRealNode(imageArchive: string, progress: (line: string) => void): Promise<void> {
+    const node = this.#node!;
+    const started = Date.now();
+    const kc = this.kubeConfig();
+    await kc.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
+      body: {
+        metadata: { name: APISERVER_KUBELET_CLIENT },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kubelet-api-admin' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: APISERVER_KUBELET_CLIENT }],
+      },
+    });
+    await this.start('containerd');
+    const importStarted = Date.now();
+    await node.importImages(imageArchive);
+    progress(`node images loaded in ${((Date.now() - importStarted) / 1000).toFixed(1)} s`);
+    await this.start('kubelet');
+    const kubeletStarted = Date.now();
+    const api = kc.makeApiClient(CoreV1Api);
+    await waitFor(`node ${REAL_NODE_NAME} to become Ready (log: ${this.logFile('kubelet')})`, async () => {
+      const n = await api.readNode({ name: REAL_NODE_NAME });
+      return !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    }, 60_000, 100);
+    progress(`real node Ready ${((Date.now() - kubeletStarted) / 1000).toFixed(1)} s after the kubelet started`);
+    await this.start('kube-proxy');
+    await startClusterDns(kc, this.#state.binaries.kubectl, this.kubeconfigPath, this.dir, node);
+    progress(`real node up in ${((Date.now() - started) / 1000).toFixed(1)} s (pods ${node.addresses.podCidr}, Services ${node.addresses.serviceCidr}, DNS ${node.addresses.dnsServiceIp})`);
+  }
+
   async #waitForDefaultServiceAccount(): Promise<void> {
     const api = this.kubeConfig().makeApiClient(CoreV1Api);
     await waitFor('the default ServiceAccount in namespace default', async () => {
@@ -534,6 +687,10 @@ export class ControlPlane {
   async #saveState(): Promise<void> {
     await writeFile(join(this.dir, 'state.json'), JSON.stringify(this.#state, null, 2) + '\n');
   }
+}
+
+function isNodeComponent(component: Component): component is NodeComponent {
+  return (NODE_COMPONENTS as readonly string[]).includes(component);
 }
 
 function ownerAlive(pid: number): boolean {

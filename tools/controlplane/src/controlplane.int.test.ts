@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from './cluster.ts';
 import { waitFor } from './http-probe.ts';
 import { isRunning, portInUse } from './process.ts';
+import { POD_EXIT_CODE_ANNOTATION, POD_EXIT_DELAY_ANNOTATION } from './stages.ts';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from './testing/kube.ts';
 import { readVersions } from './versions.ts';
 import { consistently } from './testing/consistently.ts';
@@ -65,6 +66,28 @@ describe('the local control plane is a real Kubernetes', () => {
     expect(p.spec?.nodeName).toMatch(/^kwok-node-\d+$/);
     expect(p.status?.podIP).toMatch(/^10\.244\./);
     expect(p.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('True');
+  });
+
+  it('ends a Pod the way its container exit would on our pod-exit stage: Succeeded for 0, Failed with the code otherwise', async () => {
+    const exiting = (name: string, code: string, delay?: string): V1Pod => ({
+      ...pod(name),
+      metadata: { name, annotations: { [POD_EXIT_CODE_ANNOTATION]: code, ...(delay ? { [POD_EXIT_DELAY_ANNOTATION]: delay } : {}) } },
+    });
+    await core.createNamespacedPod({ namespace: ns.name, body: exiting('exits-0', '0') });
+    await core.createNamespacedPod({ namespace: ns.name, body: exiting('exits-3', '3', '2s') });
+    const ended = async (name: string, phase: string) => (await core.readNamespacedPod({ name, namespace: ns.name })).status?.phase === phase;
+    await waitFor('exits-0 Succeeded', () => ended('exits-0', 'Succeeded'), 30_000);
+    // The delay holds it Running first.
+    await waitFor('exits-3 Running', () => podIsReady(ns.name, 'exits-3'), 30_000);
+    await waitFor('exits-3 Failed', () => ended('exits-3', 'Failed'), 30_000);
+    const failed = await core.readNamespacedPod({ name: 'exits-3', namespace: ns.name });
+    expect(failed.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(failed.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodFailed' });
+    expect(failed.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('True');
+    const succeeded = await core.readNamespacedPod({ name: 'exits-0', namespace: ns.name });
+    expect(succeeded.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    // Without the annotation a Pod keeps running (kwok's own pod-complete is for Jobs only).
+    expect(await ended('ready', 'Running')).toBe(true);
   });
 
   it('garbage-collects dependents when their owner is deleted', async () => {
@@ -211,6 +234,8 @@ describe('the harness', () => {
     await ControlPlane.sweepOrphans();
 
     expect(await ControlPlane.open(cp.name)).toBeUndefined();
-    for (const pid of pids) expect(() => process.kill(pid!, 0)).toThrow();
+    // Dead (a zombie its parent has yet to reap counts: it holds nothing).
+    const bins = [cp.binaries.etcd, cp.binaries.kubeApiserver, cp.binaries.kubeControllerManager, cp.binaries.kubeScheduler, cp.binaries.kwok];
+    pids.forEach((pid, i) => expect(isRunning(pid, bins[i]!)).toBe(false));
   });
 });

@@ -1,20 +1,12 @@
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheRoot } from '@agent-sandbox/cache';
+
+export { cacheRoot };
 
 /** tools/controlplane, wherever the checkout is. */
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const GO_MODULES_DIR = join(PACKAGE_DIR, 'go');
-
-/**
- * Everything built or run lives outside git: `$AGENT_SANDBOX_CACHE`, else
- * `$XDG_CACHE_HOME/agent-sandbox`, else `~/.cache/agent-sandbox`.
- */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.AGENT_SANDBOX_CACHE) return resolve(env.AGENT_SANDBOX_CACHE);
-  if (env.XDG_CACHE_HOME) return join(resolve(env.XDG_CACHE_HOME), 'agent-sandbox');
-  return join(homedir(), '.cache', 'agent-sandbox');
-}
 
 export function clustersDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheRoot(env), 'clusters');

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 
 /** Starts `bin` in its own process group, output appended to `logFile`; the caller may exit. */
 export function startDetached(bin: string, args: readonly string[], logFile: string, cwd: string): number {
@@ -19,7 +18,7 @@ export function startDetached(bin: string, args: readonly string[], logFile: str
  * Is `pid` alive and still running `bin`? Checking the command line guards against killing an
  * unrelated process that reused the pid after ours died.
  */
-export function isRunning(pid: number | undefined, bin: string): boolean {
+export function isRunning(pid: number | undefined, bin: string | readonly string[]): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
@@ -29,7 +28,8 @@ export function isRunning(pid: number | undefined, bin: string): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false; // a zombie is already dead
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === bin;
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!;
+    return (typeof bin === 'string' ? [bin] : bin).some((b) => argv0 === b || (!b.includes('/') && argv0.endsWith(`/${b}`)));
   } catch {
     return process.platform !== 'linux';
   }
@@ -38,7 +38,7 @@ export function isRunning(pid: number | undefined, bin: string): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM the process group, then SIGKILL after `graceMs`. Resolves once the process is gone. */
-export async function stopProcess(pid: number, bin: string, graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopProcess(pid: number, bin: string | readonly string[], graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!isRunning(pid, bin)) return;
   const kill = (sig: NodeJS.Signals) => {
     try {
@@ -61,26 +61,26 @@ export async function stopProcess(pid: number, bin: string, graceMs = 10_000, si
     }
     await sleep(50);
   }
+  // Dead is not yet gone: a killed multi-threaded process shows as a zombie while its other
+  // threads still exit, holding its sockets; and its parent reaps it a moment later (this
+  // process, or init). Wait for that, bounded: a zombie of one thread holds nothing.
+  const gone = Date.now() + 5_000;
+  while (!reaped(pid) && Date.now() < gone) await sleep(20);
 }
 
-/** A free TCP port on loopback, chosen by the kernel. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
+/** Is `pid` gone, or at least a zombie whose every thread has exited? */
+function reaped(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return state.slice(state.lastIndexOf(')') + 2).startsWith('Z') && readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
+  }
 }
 
-/** Is anything accepting connections on 127.0.0.1:port? */
-export function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
-  });
-}
+export { freePort, portInUse } from '@agent-sandbox/cache';

@@ -241,9 +241,28 @@ describe('good inputs', () => {
     // Adding new keys, or repeating the template's value, is fine.
     const adds = claim('d', { additionalPodMetadata: { labels: { 'sandbox.users.io/tier': 'gold', 'sandbox.users.io/run': '7' } } });
     expect((await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object: adds }), ctx)).verdict).toBe('allowed');
+    // An update that leaves the pod metadata as it was (the ttl-reaper's expired-at) is not
+    // checked again against the template, nor is the template read for it.
+    asked.length = 0;
+    const expired = { ...changes, metadata: { ...(changes.metadata as JsonRecord), annotations: { 'agents.x-k8s.io/expired-at': '2026-03-01T12:00:00Z' } } };
+    expect((await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'UPDATE', oldObject: changes, object: expired, username: TRUSTED_USER }), ctx)).verdict).toBe('allowed');
+    expect(asked).toEqual([]);
     // A failed read does not refuse the claim (the claim-controller applies the rule later).
     const unreadable: ReviewContext = { ...context(), claimTemplateMetadata: async () => Promise.reject(new Error('timeout')) };
     expect((await handleReview('validate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object: changes }), unreadable)).verdict).toBe('allowed');
+  });
+
+  it('holds an update that leaves the pod spec as it was to no pod rule made since (ratcheting)', async () => {
+    // Admitted before the rule (or the webhook) existed.
+    const before = sandbox('old', podSpec({ hostNetwork: true }));
+    const annotated = { ...before, metadata: { ...(before.metadata as JsonRecord), annotations: { 'agents.x-k8s.io/expired-at': '2026-03-01T12:00:00Z' } } };
+    const byReaper = await handleReview('validate', admissionReview({ resource: 'sandboxes', operation: 'UPDATE', oldObject: before, object: annotated, username: TRUSTED_USER }), context());
+    expect(byReaper.verdict).toBe('allowed');
+    const relabelled = { ...before, metadata: { ...(before.metadata as JsonRecord), labels: { team: 'a' } } };
+    expect((await handleReview('validate', admissionReview({ resource: 'sandboxes', operation: 'UPDATE', oldObject: before, object: relabelled }), context())).verdict).toBe('allowed');
+    // Touching the pod spec brings every rule back.
+    const edited = sandbox('old', podSpec({ hostNetwork: true, hostname: 'x' }));
+    expect((await handleReview('validate', admissionReview({ resource: 'sandboxes', operation: 'UPDATE', oldObject: before, object: edited }), context())).verdict).toBe('denied');
   });
 
   it('ignores kinds and subresources that are not its own', async () => {

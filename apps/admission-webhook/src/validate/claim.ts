@@ -1,4 +1,5 @@
 /** SandboxClaim rules: a fixed pool, sane pod metadata, and no expiry in the past at creation. */
+import { isDeepStrictEqual } from 'node:util';
 import { validateAdditionalPodMetadata, type FieldError, type PodMetadata } from '@agent-sandbox/api';
 import type { Policy } from '../policy/policy.ts';
 import type { AdmissionRequest } from '../review/admission-review.ts';
@@ -37,7 +38,10 @@ export function validateClaim(request: AdmissionRequest, policy: Policy, nowMs: 
   }
 
   const metadata = recordAt(spec, 'additionalPodMetadata');
-  if (metadata) {
+  // Ratcheting: pod metadata the claim already had (checked then) is not checked again against a
+  // template changed since; an update that leaves it (the ttl-reaper's expired-at) goes through.
+  const unchanged = request.operation === 'UPDATE' && isDeepStrictEqual(metadata, recordAt(recordAt(request.oldObject, 'spec'), 'additionalPodMetadata'));
+  if (metadata && !unchanged) {
     const labels = checkStringMap(errors, metadata.labels, 'spec.additionalPodMetadata.labels');
     const annotations = checkStringMap(errors, metadata.annotations, 'spec.additionalPodMetadata.annotations');
     errors.push(

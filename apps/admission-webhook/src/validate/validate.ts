@@ -1,4 +1,5 @@
 /** The validating webhook: every rule for the kind, all problems reported at once. */
+import { isDeepStrictEqual } from 'node:util';
 import type { FieldError, PodMetadata } from '@agent-sandbox/api';
 import type { Policy } from '../policy/policy.ts';
 import type { AdmissionRequest } from '../review/admission-review.ts';
@@ -33,6 +34,8 @@ export interface ValidateContext {
 
 export type Verdict = { errors: FieldError[] } | { unavailable: string };
 
+const podSpecOf = (object: unknown) => recordAt(recordAt(recordAt(object, 'spec'), 'podTemplate'), 'spec');
+
 export async function validate(kind: ReviewedKind, request: AdmissionRequest, ctx: ValidateContext): Promise<Verdict> {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return { errors: [] };
   const { policy } = ctx;
@@ -40,9 +43,14 @@ export async function validate(kind: ReviewedKind, request: AdmissionRequest, ct
   const errors = validateReservedKeys(kind, request, policy);
   switch (kind) {
     case 'Sandbox':
-    case 'SandboxTemplate':
-      errors.push(...validatePodSpec(recordAt(recordAt(recordAt(object, 'spec'), 'podTemplate'), 'spec'), 'spec.podTemplate.spec', policy));
+    case 'SandboxTemplate': {
+      const podSpec = podSpecOf(object);
+      // Ratcheting, as Kubernetes validates: an update that leaves the pod spec as it was (the
+      // ttl-reaper's expired-at, a claim's adoption) is not held to pod rules made since.
+      if (request.operation === 'UPDATE' && isDeepStrictEqual(podSpec, podSpecOf(request.oldObject))) break;
+      errors.push(...validatePodSpec(podSpec, 'spec.podTemplate.spec', policy));
       break;
+    }
     case 'SandboxClaim':
       errors.push(...validateClaim(request, policy, ctx.nowMs(), await claimTemplate(request, ctx)));
       break;
@@ -63,7 +71,10 @@ export async function validate(kind: ReviewedKind, request: AdmissionRequest, ct
 async function claimTemplate(request: AdmissionRequest, ctx: ValidateContext): Promise<PodMetadata | undefined> {
   const spec = recordAt(request.object, 'spec');
   const pool = recordAt(spec, 'warmPoolRef')?.name;
-  if (!ctx.claimTemplateMetadata || !recordAt(spec, 'additionalPodMetadata') || typeof pool !== 'string' || !request.namespace) return undefined;
+  const metadata = recordAt(spec, 'additionalPodMetadata');
+  if (!ctx.claimTemplateMetadata || !metadata || typeof pool !== 'string' || !request.namespace) return undefined;
+  // Unchanged by an update: not checked again (see validateClaim), so not looked up.
+  if (request.operation === 'UPDATE' && isDeepStrictEqual(metadata, recordAt(recordAt(request.oldObject, 'spec'), 'additionalPodMetadata'))) return undefined;
   try {
     return await ctx.claimTemplateMetadata(request.namespace, pool);
   } catch {

@@ -8,7 +8,7 @@ import { ClaimReason, CLAIM_FIRST_READY_AT_ANNOTATION, controllerRef, LAUNCH_TYP
 import { isAlreadyExists, isConflict, isNotFound, type ReconcileContext } from '@agent-sandbox/runtime';
 import { ClaimKind, SandboxKind, type ClaimObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
 import { nanoTime } from './claim-metrics.ts';
-import { computeClaimStatus, statusDiffers, type ClaimObservation } from './claim-status.ts';
+import { claimStatusPatch, computeClaimStatus, statusDiffers, type ClaimObservation } from './claim-status.ts';
 import { coldSandbox, isRejection } from './cold-sandbox.ts';
 import { reservationOf, reserve } from './reserve.ts';
 import { isOurs, readSandbox, withKind, type ClaimSteps } from './steps.ts';
@@ -56,7 +56,7 @@ export async function writeStatus(steps: ClaimSteps, claim: ClaimObject, obs: Cl
   let current = claim;
   if (statusDiffers(claim.status as SandboxClaimStatus | undefined, status)) {
     try {
-      current = withKind(state.claims.remember(await writer.patchStatus<ClaimObject>(ClaimKind, claim, status, { signal: ctx.signal })));
+      current = withKind(state.claims.remember(await writer.patchStatus<ClaimObject>(ClaimKind, claim, claimStatusPatch(claim.status as SandboxClaimStatus | undefined, status), { signal: ctx.signal })));
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) return { stop: true };
       throw err;

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { SandboxObject } from '../kinds.ts';
+import { nameHash } from '@agent-sandbox/api';
 import { orderCandidates } from './candidates.ts';
 
-const member = (name: string, opts: { ready?: boolean; hash?: string; deleting?: boolean } = {}): SandboxObject =>
+const member = (name: string, opts: { ready?: boolean; hash?: string; deleting?: boolean; template?: string } = {}): SandboxObject =>
   ({
     metadata: {
       name,
       namespace: 'ns',
-      labels: { 'agents.x-k8s.io/sandbox-template-hash': opts.hash ?? 'h1' },
+      labels: { 'agents.x-k8s.io/sandbox-template-hash': opts.hash ?? 'h1', 'agents.x-k8s.io/sandbox-template-ref-hash': nameHash(opts.template ?? 'tpl') },
       ...(opts.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
     },
     spec: { podTemplate: { spec: { containers: [] } } },
@@ -20,10 +21,10 @@ const none = { skip: () => false };
 describe('orderCandidates', () => {
   const pool = ['m-a', 'm-b', 'm-c', 'm-d', 'm-e'].map((n) => member(n));
 
-  it('offers only Ready members that are not terminating, of the required template version, not skipped', () => {
-    const mixed = [member('ready'), member('not-ready', { ready: false }), member('going', { deleting: true }), member('old', { hash: 'h0' }), member('taken')];
-    expect(names(orderCandidates(mixed, 'uid', none)).sort()).toEqual(['old', 'ready', 'taken']);
-    expect(names(orderCandidates(mixed, 'uid', { requiredHash: 'h1', skip: (s) => s.metadata.name === 'taken' }))).toEqual(['ready']);
+  it('offers only Ready members that are not terminating, not stale when that is asked for, not skipped', () => {
+    const mixed = [member('ready'), member('not-ready', { ready: false }), member('going', { deleting: true }), member('old', { hash: 'h0' }), member('taken'), member('other-template', { template: 'tpl2' })];
+    expect(names(orderCandidates(mixed, 'uid', none)).sort()).toEqual(['old', 'other-template', 'ready', 'taken']);
+    expect(names(orderCandidates(mixed, 'uid', { fresh: { templateName: 'tpl', hash: 'h1' }, skip: (s) => s.metadata.name === 'taken' }))).toEqual(['ready']);
   });
 
   it('is a rotation of the same sorted list, starting where the claim uid hashes to', () => {

@@ -3,7 +3,7 @@
  * a point given by the hash of its claim's uid, so concurrent claims spread over the members
  * instead of all racing for the first one.
  */
-import { ConditionType, fnv1a32, TEMPLATE_HASH_LABEL } from '@agent-sandbox/api';
+import { ConditionType, fnv1a32, isFreshMember } from '@agent-sandbox/api';
 import { findCondition, type Condition } from '@agent-sandbox/runtime';
 import type { SandboxObject } from '../kinds.ts';
 
@@ -12,16 +12,19 @@ export function isReady(sandbox: { status?: { conditions?: unknown } }): boolean
 }
 
 export interface CandidateFilter {
-  /** Under Recreate, members made from another template version are never handed out. */
-  requiredHash?: string;
+  /**
+   * Under Recreate (and RollingUpdate), stale members are never handed out: only those made
+   * from `templateName` as it is now (`hash`: its templateHash).
+   */
+  fresh?: { templateName: string; hash: string };
   /** Members this process is adopting right now, or took at the resourceVersion the cache still shows. */
   skip: (sandbox: SandboxObject) => boolean;
 }
 
-/** Ready, not terminating, of the right template version, not skipped. */
+/** Ready, not terminating, not stale where that matters, not skipped. */
 export function eligible(sandbox: SandboxObject, filter: CandidateFilter): boolean {
   if (sandbox.metadata.deletionTimestamp || !isReady(sandbox)) return false;
-  if (filter.requiredHash !== undefined && sandbox.metadata.labels?.[TEMPLATE_HASH_LABEL] !== filter.requiredHash) return false;
+  if (filter.fresh !== undefined && !isFreshMember(sandbox, filter.fresh.templateName, filter.fresh.hash)) return false;
   return !filter.skip(sandbox);
 }
 

@@ -9,7 +9,7 @@
  * already (by the cache, or by this process's memory ahead of it, local-state.ts), expired,
  * bound once to a Sandbox since gone, or waiting for its pool or template.
  */
-import { ClaimReason, formatFieldErrors, templateHash, validateAdditionalPodMetadata, type SandboxClaimStatus } from '@agent-sandbox/api';
+import { ClaimMessage, ClaimReason, formatFieldErrors, templateHash, validateAdditionalPodMetadata, type SandboxClaimStatus } from '@agent-sandbox/api';
 import { CONTROLLER_UID_INDEX, type Manager, type ReconcileContext, type Reconciler } from '@agent-sandbox/runtime';
 import { ClaimKind, PoolKind, SandboxKind, TemplateKind, type ClaimObject, type PoolObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
 import { startCold, writeStatus, type Bound } from './bind.ts';
@@ -75,15 +75,15 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
       const fresh = await readSandbox(steps, namespace, previously, ctx.signal);
       if (fresh && isOurs(fresh, claim)) return finished(writeStatus(steps, claim, { sandbox: fresh }, ctx));
       if (!fresh || reservation === previously) {
-        return finished(writeStatus(steps, claim, { sandboxName: previously, unbound: { reason: ClaimReason.SandboxMissing, message: `Sandbox ${previously} no longer exists` } }, ctx));
+        return finished(writeStatus(steps, claim, { sandboxName: previously, unbound: { reason: ClaimReason.SandboxMissing, message: ClaimMessage.sandboxMissing } }, ctx));
       }
     }
 
     const pool = pools.get(`${namespace}/${claim.spec.warmPoolRef.name}`);
-    if (!pool) return finished(writeStatus(steps, claim, { unbound: { reason: ClaimReason.WarmPoolNotFound, message: `SandboxWarmPool ${claim.spec.warmPoolRef.name} not found` } }, ctx));
+    if (!pool) return finished(writeStatus(steps, claim, { unbound: { reason: ClaimReason.WarmPoolNotFound, message: ClaimMessage.warmPoolNotFound(claim.spec.warmPoolRef.name) } }, ctx));
     const templateName = pool.spec.sandboxTemplateRef.name;
     const template = templates.get(`${namespace}/${templateName}`);
-    if (!template) return finished(writeStatus(steps, claim, { unbound: { reason: ClaimReason.TemplateNotFound, message: `SandboxTemplate ${templateName} of pool ${pool.metadata.name} not found` } }, ctx));
+    if (!template) return finished(writeStatus(steps, claim, { unbound: { reason: ClaimReason.TemplateNotFound, message: `SandboxTemplate "${templateName}" not found` } }, ctx));
 
     const problems = validateAdditionalPodMetadata(claim.spec.additionalPodMetadata, { allowedLabelDomains: options.allowedLabelDomains, template: template.spec.podTemplate.metadata });
     if (problems.length > 0 && !reservation) {
@@ -111,9 +111,9 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
 
     // Warm: members from the cache, starting at this claim's own point among them.
     const strategy = pool.spec.updateStrategy?.type ?? 'OnReplenish';
-    const requiredHash = strategy === 'OnReplenish' ? undefined : templateHash(template);
+    const fresh = strategy === 'OnReplenish' ? undefined : { templateName: pool.spec.sandboxTemplateRef.name, hash: templateHash(template) };
     const members = steps.sandboxes.byIndex(CONTROLLER_UID_INDEX, pool.metadata.uid!);
-    const candidates = orderCandidates(members, claim.metadata.uid!, { requiredHash, skip: (s) => state.skip(s) });
+    const candidates = orderCandidates(members, claim.metadata.uid!, { fresh, skip: (s) => state.skip(s) });
     for (const candidate of candidates.slice(0, maxAttempts)) {
       const reserved = await reserve(steps, claim, candidate.metadata.name!, ctx.signal);
       if (!reserved) return undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimObject, SandboxObject } from '../kinds.ts';
-import { computeClaimStatus, statusDiffers } from './claim-status.ts';
+import { claimStatusPatch, computeClaimStatus, statusDiffers } from './claim-status.ts';
 
 const T0 = '2026-01-01T00:00:00Z';
 const cond = (type: string, status: string, reason: string, message = '') => ({ type, status, reason, message, lastTransitionTime: T0 });
@@ -25,13 +25,33 @@ describe('computeClaimStatus', () => {
     expect(ready(computeClaimStatus(claim(), { sandbox: sandbox([]) }, now))).toMatchObject({ status: 'False', reason: 'SandboxNotReady' });
   });
 
-  it('reflects expiry: the claim\'s own (ClaimExpired) before its Sandbox\'s (SandboxExpired), keeping Expired as the reaper wrote it', () => {
-    const expiredClaim = claim([cond('Expired', 'True', 'ShutdownTimeReached')]);
+  it('reflects expiry: the claim\'s own (ClaimExpired) before its Sandbox\'s (SandboxExpired), with the standard\'s messages', () => {
+    const expiredClaim = claim();
+    expiredClaim.metadata.annotations = { 'agents.x-k8s.io/expired-at': T0 };
     const s = computeClaimStatus(expiredClaim, { sandbox: sandbox([cond('Ready', 'True', 'DependenciesReady')]) }, now);
-    expect(ready(s)).toMatchObject({ status: 'False', reason: 'ClaimExpired' });
-    expect((s.conditions as Array<{ type: string }>).find((c) => c.type === 'Expired')).toMatchObject({ status: 'True', reason: 'ShutdownTimeReached' });
-    const sbExpired = computeClaimStatus(claim(), { sandbox: sandbox([cond('Expired', 'True', 'ShutdownTimeReached')]) }, now);
-    expect(ready(sbExpired)).toMatchObject({ reason: 'SandboxExpired' });
+    expect(ready(s)).toMatchObject({ status: 'False', reason: 'ClaimExpired', message: 'Claim expired. Sandbox cleanup initiated.' });
+    expect((s.conditions as Array<{ type: string }>).map((c) => c.type)).toEqual(['Ready']);
+    const expiredSandbox = sandbox([cond('Ready', 'False', 'SandboxExpired', 'Sandbox has expired')]);
+    expiredSandbox.metadata.annotations = { 'agents.x-k8s.io/expired-at': T0 };
+    expect(ready(computeClaimStatus(claim(), { sandbox: expiredSandbox }, now))).toMatchObject({
+      reason: 'SandboxExpired',
+      message: 'Underlying Sandbox resource has expired independently of the Claim.',
+    });
+  });
+
+  it('carries a legacy Expired condition (counted as expiry) until the ttl-reaper has moved it to its annotation', () => {
+    const legacy = claim([cond('Expired', 'True', 'ShutdownTimeReached')]);
+    const s = computeClaimStatus(legacy, {}, now);
+    expect(ready(s)).toMatchObject({ reason: 'ClaimExpired' });
+    expect((s.conditions as Array<{ type: string }>).map((c) => c.type).sort()).toEqual(['Expired', 'Ready']);
+    legacy.metadata.annotations = { 'agents.x-k8s.io/expired-at': T0 };
+    const migrated = computeClaimStatus(legacy, {}, now);
+    expect((migrated.conditions as Array<{ type: string }>).map((c) => c.type)).toEqual(['Ready']);
+    expect(statusDiffers(s, migrated)).toBe(true);
+  });
+
+  it('says Sandbox is not ready while the bound Sandbox has no Ready condition', () => {
+    expect(ready(computeClaimStatus(claim(), { sandbox: sandbox([]) }, now))).toMatchObject({ status: 'False', reason: 'SandboxNotReady', message: 'Sandbox is not ready' });
   });
 
   it('mirrors Finished from the Sandbox', () => {
@@ -48,5 +68,14 @@ describe('computeClaimStatus', () => {
     expect(ready(again)).toMatchObject({ lastTransitionTime: ready(first)!.lastTransitionTime });
     const changed = computeClaimStatus(stored, { sandbox: sandbox([cond('Ready', 'False', 'DependenciesNotReady')]) }, new Date('2026-01-03T00:00:00Z'));
     expect(statusDiffers(first, changed)).toBe(true);
+  });
+
+  it('clears in the patch what the status no longer has: a merge patch would keep the old pod IPs', () => {
+    const before = computeClaimStatus(claim(), { sandbox: sandbox([cond('Ready', 'True', 'DependenciesReady')], ['10.244.0.7']) }, now);
+    const gone = computeClaimStatus(claim(), { sandboxName: 'sb', unbound: { reason: 'SandboxMissing', message: 'Sandbox does not exist' } }, now);
+    expect(gone.sandbox).toEqual({ name: 'sb' });
+    expect(claimStatusPatch(before, gone).sandbox).toEqual({ name: 'sb', podIPs: null });
+    expect(claimStatusPatch(before, before).sandbox).toEqual({ name: 'sb', podIPs: ['10.244.0.7'] });
+    expect(claimStatusPatch(before, computeClaimStatus(claim(), {}, now)).sandbox).toBeNull();
   });
 });

@@ -69,6 +69,29 @@ describe('applyVolumeClaimTemplates', () => {
     const replaced = applyVolumeClaimTemplates(base, claim({ volumeClaimTemplates: [extra('workspace')] }), overrides) as ReturnType<typeof extra>[];
     expect(replaced).toEqual([extra('workspace')]);
   });
+
+  it('answers an empty or repeated name, whatever the policy, naming the entry', () => {
+    const base = template().spec.volumeClaimTemplates;
+    const allowed = template({ volumeClaimTemplatesPolicy: 'Allowed' });
+    expect(applyVolumeClaimTemplates(base, claim({ volumeClaimTemplates: [extra('data'), extra('')] }), allowed)).toEqual({
+      reason: 'VolumeClaimTemplatesError',
+      message: 'spec.volumeClaimTemplates[1].metadata.name must not be empty',
+    });
+    expect(applyVolumeClaimTemplates(base, claim({ volumeClaimTemplates: [extra('data'), extra('x'), extra('data')] }), template())).toEqual({
+      reason: 'VolumeClaimTemplatesError',
+      message: 'spec.volumeClaimTemplates[2].metadata.name "data" repeats spec.volumeClaimTemplates[0]; each name makes one PersistentVolumeClaim',
+    });
+  });
+});
+
+describe('applyEnv: names', () => {
+  it('answers a variable without a name', () => {
+    const t = template({ envVarsInjectionPolicy: 'Allowed' });
+    expect(applyEnv(containers(t), claim({ env: [{ name: 'A', value: '1' }, { name: '', value: '2' }] }), t)).toEqual({
+      reason: 'EnvVarsInjectionRejected',
+      message: 'spec.env[1].name must not be empty',
+    });
+  });
 });
 
 describe('coldSandbox', () => {

@@ -28,6 +28,9 @@ export function applyEnv(containers: readonly V1Container[], claim: ClaimObject,
   if (env.length === 0) return out;
   const policy = template.spec.envVarsInjectionPolicy ?? SANDBOX_TEMPLATE_DEFAULTS.envVarsInjectionPolicy;
   const reject = (message: string): Rejection => ({ reason: ClaimReason.EnvVarsInjectionRejected, message });
+  // Stored as the standard stores it; a variable without a name could never reach a container.
+  const unnamed = env.findIndex((v) => !v.name);
+  if (unnamed !== -1) return reject(`spec.env[${unnamed}].name must not be empty`);
   if (policy === 'Disallowed') return reject(`template ${template.metadata.name} does not allow claims to set env (envVarsInjectionPolicy Disallowed)`);
   for (const v of env) {
     const container = v.containerName === undefined ? out[0] : out.find((c) => c.name === v.containerName);
@@ -47,6 +50,8 @@ export function applyVolumeClaimTemplates(base: readonly VolumeClaimTemplate[] |
   if (extra.length === 0) return base ? [...base] : undefined;
   const policy = template.spec.volumeClaimTemplatesPolicy ?? SANDBOX_TEMPLATE_DEFAULTS.volumeClaimTemplatesPolicy;
   const reject = (message: string): Rejection => ({ reason: ClaimReason.VolumeClaimTemplatesError, message });
+  const named = volumeClaimTemplateNameProblem(extra);
+  if (named) return reject(named);
   if (policy === 'Disallowed') return reject(`template ${template.metadata.name} does not allow claims to add volumeClaimTemplates (volumeClaimTemplatesPolicy Disallowed)`);
   const out = [...(base ?? [])];
   for (const vct of extra) {
@@ -56,6 +61,22 @@ export function applyVolumeClaimTemplates(base: readonly VolumeClaimTemplate[] |
     else return reject(`volumeClaimTemplate ${vct.metadata.name} is defined by the template; volumeClaimTemplatesPolicy Allowed adds new names only`);
   }
   return out;
+}
+
+/**
+ * What is wrong with the names of a claim's volume claim templates, if anything. The schema
+ * stores empty and repeated names, as the standard's does; the claim answers them instead.
+ */
+export function volumeClaimTemplateNameProblem(templates: readonly VolumeClaimTemplate[]): string | undefined {
+  const seen = new Map<string, number>();
+  for (const [i, vct] of templates.entries()) {
+    const name = vct.metadata?.name ?? '';
+    if (name === '') return `spec.volumeClaimTemplates[${i}].metadata.name must not be empty`;
+    const first = seen.get(name);
+    if (first !== undefined) return `spec.volumeClaimTemplates[${i}].metadata.name "${name}" repeats spec.volumeClaimTemplates[${first}]; each name makes one PersistentVolumeClaim`;
+    seen.set(name, i);
+  }
+  return undefined;
 }
 
 export function isRejection(x: unknown): x is Rejection {

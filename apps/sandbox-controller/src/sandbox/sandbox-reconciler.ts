@@ -64,7 +64,7 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
     const hash = nameHash(sandbox.metadata.name!);
     const owner = { uid: sandbox.metadata.uid!, nameHash: hash };
     const signal = ctx.signal;
-    const obs: Observation = { sandbox, hash, clusterDomain: options.clusterDomain, multiplePods: false, serviceRequired: sandbox.spec.service === true };
+    const obs: Observation = { sandbox, hash, clusterDomain: options.clusterDomain, multiplePods: false };
 
     const controlled = pods.byIndex(CONTROLLER_UID_INDEX, owner.uid).map((p) => ownPods.fresher(`${p.metadata.namespace}/${p.metadata.name}`, p)!);
     if (controlled.length > 1) {

@@ -1,9 +1,15 @@
-import { ClaimReason, ConditionType, SandboxReason, type SandboxClaim, type Sandbox } from '@agent-sandbox/api';
+import { ConditionType, type SandboxClaim, type Sandbox } from '@agent-sandbox/api';
+
+/** Why a deadline came: the reason of the Events the reaper records when it acts. */
+export const DeadlineReason = {
+  ShutdownTimeReached: 'ShutdownTimeReached',
+  TTLAfterFinishedReached: 'TTLAfterFinishedReached',
+} as const;
 
 export interface Deadline {
   /** Milliseconds since the epoch. */
   at: number;
-  /** The reason written on the `Expired` condition when it is reached. */
+  /** Why it comes (DeadlineReason). */
   reason: string;
 }
 
@@ -16,7 +22,7 @@ function parseTime(text: string | undefined): number | undefined {
 /** A Sandbox expires at `spec.shutdownTime`; without one it never does. */
 export function sandboxDeadline(sandbox: Pick<Sandbox, 'spec'>): Deadline | undefined {
   const at = parseTime(sandbox.spec?.shutdownTime);
-  return at === undefined ? undefined : { at, reason: SandboxReason.ShutdownTimeReached };
+  return at === undefined ? undefined : { at, reason: DeadlineReason.ShutdownTimeReached };
 }
 
 /**
@@ -27,12 +33,12 @@ export function claimDeadline(claim: Pick<SandboxClaim, 'spec' | 'status'>): Dea
   const lifecycle = claim.spec?.lifecycle;
   const candidates: Deadline[] = [];
   const shutdown = parseTime(lifecycle?.shutdownTime);
-  if (shutdown !== undefined) candidates.push({ at: shutdown, reason: ClaimReason.ShutdownTimeReached });
+  if (shutdown !== undefined) candidates.push({ at: shutdown, reason: DeadlineReason.ShutdownTimeReached });
   const ttl = lifecycle?.ttlSecondsAfterFinished;
   if (ttl !== undefined) {
     const finished = claim.status?.conditions?.find((c) => c.type === ConditionType.Finished && c.status === 'True');
     const finishedAt = parseTime(finished?.lastTransitionTime);
-    if (finishedAt !== undefined) candidates.push({ at: finishedAt + ttl * 1000, reason: ClaimReason.TTLAfterFinishedReached });
+    if (finishedAt !== undefined) candidates.push({ at: finishedAt + ttl * 1000, reason: DeadlineReason.TTLAfterFinishedReached });
   }
   return candidates.sort((a, b) => a.at - b.at)[0];
 }

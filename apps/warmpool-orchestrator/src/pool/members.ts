@@ -1,10 +1,10 @@
 /** Reading pool members off the cache: the plan's view of a Sandbox, and the pool's status. */
 import {
   ConditionType,
+  isFreshMember,
   nameHash,
   SAFE_TO_EVICT_ANNOTATION,
   sandboxFromTemplate,
-  TEMPLATE_HASH_LABEL,
   WARM_POOL_SANDBOX_LABEL,
   WarmPoolReason,
   type SandboxWarmPoolStatus,
@@ -27,12 +27,13 @@ export function isUnschedulable(sandbox: SandboxObject): boolean {
   return c?.status === 'False' && c.reason === 'Unschedulable';
 }
 
-export function memberView(sandbox: SandboxObject, currentHash: string | undefined): Member {
+/** `currentHash`: templateHash of the pool's template `templateName`, undefined while it does not exist. */
+export function memberView(sandbox: SandboxObject, templateName: string, currentHash: string | undefined): Member {
   return {
     name: sandbox.metadata.name!,
     ready: isReady(sandbox),
     // Without a template there is no current version: nothing is called stale.
-    updated: currentHash === undefined || sandbox.metadata.labels?.[TEMPLATE_HASH_LABEL] === currentHash,
+    updated: currentHash === undefined || isFreshMember(sandbox, templateName, currentHash),
     createdAtMs: Date.parse(String(sandbox.metadata.creationTimestamp ?? '')) || 0,
     unschedulable: isUnschedulable(sandbox),
   };

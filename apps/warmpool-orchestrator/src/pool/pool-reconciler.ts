@@ -67,7 +67,7 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
     const template = templates.get(`${namespace}/${pool.spec.sandboxTemplateRef.name}`);
     const hash = template ? templateHash(template) : undefined;
     const sandboxesOfPool = sandboxes.byIndex(CONTROLLER_UID_INDEX, pool.metadata.uid!).filter((s) => !s.metadata.deletionTimestamp);
-    const members = sandboxesOfPool.map((s) => memberView(s, hash));
+    const members = sandboxesOfPool.map((s) => memberView(s, pool.spec.sandboxTemplateRef.name, hash));
     const decided = plan({
       replicas: pool.spec.replicas ?? 1,
       strategy: { type: pool.spec.updateStrategy?.type ?? 'OnReplenish', ...pool.spec.updateStrategy?.rollingUpdate },

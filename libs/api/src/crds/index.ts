@@ -5,4 +5,6 @@
 export { CRD_CATEGORY, crdName, customResourceDefinition, customResourceDefinitions, KIND_DEFINITIONS, type CustomResourceDefinition } from './definitions.ts';
 export { CRD_DIR, renderCrds, type RenderedCrd } from './render.ts';
 export { CRD_FIELD_MANAGER, installCrds, waitForCrdsEstablished, type InstallOptions } from './install.ts';
-export { EMBEDDED_SCHEMAS_KUBERNETES_VERSION } from '../schema/kubernetes.ts';
+export { EMBEDDED_POD_SPEC_SCHEMA, EMBEDDED_SCHEMAS_KUBERNETES_VERSION } from '../schema/kubernetes.ts';
+export { typeNameOf, type JsonSchema } from '../schema/builder.ts';
+export type { KindDefinition, PrinterColumn } from '../kinds/kind.ts';

@@ -5,8 +5,6 @@
 import { array, boolean, object, string, stringMap, type Infer } from '../schema/builder.ts';
 import { labelsAndAnnotations, persistentVolumeClaimSpec, podSpec } from '../schema/kubernetes.ts';
 
-export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-
 export const podTemplate = object(
   'The one Pod of the sandbox. Only the labels and annotations of the metadata are used.',
   {
@@ -22,11 +20,9 @@ export const volumeClaimTemplate = object(
     metadata: object(
       'The claim template\'s name and the labels and annotations of the PVC made from it.',
       {
-        name: string('Name of the template: the PVC is called `<name>-<sandbox name>` and replaces the Pod volume called `<name>`.', {
-          minLength: 1,
-          maxLength: 63,
-          pattern: DNS_LABEL_PATTERN,
-        }),
+        // No syntax rule here, as in the standard: a name that cannot make a PVC is reported
+        // in a condition (VolumeClaimTemplatesError on a claim, ReconcilerError on a Sandbox).
+        name: string('Name of the template: the PVC is called `<name>-<sandbox name>` and replaces the Pod volume called `<name>`.'),
         labels: stringMap('Labels added to the PVC.'),
         annotations: stringMap('Annotations added to the PVC.'),
       },

@@ -11,7 +11,7 @@ export const sandboxClaimSpec = object(
   {
     warmPoolRef: object(
       'The SandboxWarmPool to take a sandbox from; the template is the pool\'s. Immutable.',
-      { name: string('Name of the SandboxWarmPool in the claim\'s namespace.', { minLength: 1 }) },
+      { name: string('Name of the SandboxWarmPool in the claim\'s namespace.') },
       { required: ['name'] },
     ),
     lifecycle: object('When the claim expires and what happens then.', {
@@ -38,7 +38,7 @@ export const sandboxClaimSpec = object(
       object(
         'One environment variable.',
         {
-          name: string('Name of the variable.', { minLength: 1 }),
+          name: string('Name of the variable; one the template\'s containers cannot take is answered with EnvVarsInjectionRejected.'),
           value: string('Value of the variable.'),
           containerName: string('The container to set it in; unset: the first main container.'),
         },
@@ -47,7 +47,7 @@ export const sandboxClaimSpec = object(
       { listType: 'atomic' },
     ),
     volumeClaimTemplates: volumeClaimTemplates(
-      'Extra PersistentVolumeClaims, as far as the template\'s volumeClaimTemplatesPolicy allows (added, or replacing the template\'s by name). Forces a cold start.',
+      'Extra PersistentVolumeClaims, as far as the template\'s volumeClaimTemplatesPolicy allows (added, or replacing the template\'s by name). Forces a cold start. An empty or repeated name is answered with VolumeClaimTemplatesError.',
     ),
   },
   {
@@ -58,12 +58,12 @@ export const sandboxClaimSpec = object(
   },
 );
 
-export const sandboxClaimStatus = object('The observed state of a SandboxClaim, written by the claim-controller (Expired by the ttl-reaper).', {
+export const sandboxClaimStatus = object('The observed state of a SandboxClaim, written by the claim-controller.', {
   sandbox: object('The Sandbox bound to this claim.', {
     name: string('Name of the bound Sandbox: the claim\'s own name when started cold, a pool member\'s when warm.'),
     podIPs: array('The sandbox Pod\'s IP addresses, mirrored from the Sandbox.', string('An IP address.'), { listType: 'atomic' }),
   }),
-  conditions: conditions('Ready (forwarded from the Sandbox or a claim reason), Finished (mirrored) and Expired conditions, one per type.'),
+  conditions: conditions('Ready (forwarded from the Sandbox or a claim reason) and Finished (mirrored) conditions, one per type.'),
 });
 
 export type SandboxClaimSpec = Infer<typeof sandboxClaimSpec>;

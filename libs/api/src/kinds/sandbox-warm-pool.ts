@@ -16,7 +16,7 @@ export const sandboxWarmPoolSpec = object(
     }),
     sandboxTemplateRef: object(
       'The SandboxTemplate the pool\'s sandboxes are made from.',
-      { name: string('Name of the SandboxTemplate in the pool\'s namespace.', { minLength: 1 }) },
+      { name: string('Name of the SandboxTemplate in the pool\'s namespace.') },
       { required: ['name'] },
     ),
     updateStrategy: object(

@@ -1,9 +1,9 @@
 /** Sandbox (agents.x-k8s.io/v1beta1): one Pod, optionally a headless Service and PVCs. */
 import { POD_NAME_ANNOTATION } from '../keys.ts';
 import { SANDBOX } from '../resources.ts';
-import { array, dateTime, enumOf, object, string, withValidations, type Infer } from '../schema/builder.ts';
+import { array, dateTime, enumOf, object, string, type Infer } from '../schema/builder.ts';
 import { conditions } from '../schema/kubernetes.ts';
-import { blueprintProperties } from './blueprint.ts';
+import { blueprintProperties, volumeClaimTemplates } from './blueprint.ts';
 import { AGE_COLUMN, readyColumns, rootSchema, type KindDefinition, type KindObject } from './kind.ts';
 import { OPERATING_MODES, SANDBOX_DEFAULTS, SHUTDOWN_POLICIES } from './values.ts';
 
@@ -13,9 +13,9 @@ export const sandboxSpec = object(
   'The desired state of a Sandbox: its blueprint (Pod, PVCs, Service), lifetime and operating mode.',
   {
     ...blueprintProperties,
-    volumeClaimTemplates: withValidations(blueprintProperties.volumeClaimTemplates, [
-      { rule: 'self == oldSelf', message: IMMUTABLE_VOLUME_CLAIM_TEMPLATES },
-    ]),
+    volumeClaimTemplates: volumeClaimTemplates(
+      'PersistentVolumeClaims to make for the sandbox, one each; they outlive the Pod (and stay when the sandbox expires). Immutable: set only at creation.',
+    ),
     shutdownTime: dateTime('Absolute time (RFC 3339) at which the sandbox expires; unset: never.'),
     shutdownPolicy: enumOf(
       'What happens at shutdownTime. The Pod and Service always go and PVCs stay; Delete also deletes the Sandbox, Retain keeps it (not Ready, reason SandboxExpired).',
@@ -31,14 +31,19 @@ export const sandboxSpec = object(
   {
     required: ['podTemplate'],
     validations: [
-      // `self == oldSelf` on the field runs only while the field exists; removing it is a change too.
-      { rule: '!has(oldSelf.volumeClaimTemplates) || has(self.volumeClaimTemplates)', message: IMMUTABLE_VOLUME_CLAIM_TEMPLATES },
+      // On the spec, not the field: a rule on the field runs only while the field exists in
+      // both versions, and adding or removing the list is a change too.
+      {
+        rule: 'has(self.volumeClaimTemplates) == has(oldSelf.volumeClaimTemplates) && (!has(self.volumeClaimTemplates) || self.volumeClaimTemplates == oldSelf.volumeClaimTemplates)',
+        message: IMMUTABLE_VOLUME_CLAIM_TEMPLATES,
+        fieldPath: '.volumeClaimTemplates',
+      },
     ],
   },
 );
 
-export const sandboxStatus = object('The observed state of a Sandbox, written by the sandbox-controller (Expired by the ttl-reaper).', {
-  conditions: conditions('Ready, Suspended, PodScheduled, Finished and Expired conditions, one per type.'),
+export const sandboxStatus = object('The observed state of a Sandbox, written by the sandbox-controller. An expired Sandbox keeps only its conditions.', {
+  conditions: conditions('Ready, Suspended (always present), PodScheduled (while a Pod exists) and Finished conditions, one per type.'),
   service: string('Name of the headless Service (the sandbox\'s name), or empty.'),
   serviceFQDN: string('`<service>.<namespace>.svc.<cluster domain>`, or empty without a Service.'),
   selector: string('Label selector of the sandbox\'s Pod: `agents.x-k8s.io/sandbox-name-hash=<hash>`.'),

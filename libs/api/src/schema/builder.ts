@@ -165,9 +165,27 @@ export function object<P extends Properties, const R extends keyof P & string = 
   );
 }
 
-/** A schema written elsewhere (e.g. imported from Kubernetes), with our description. */
-export function external<T>(description: string, json: JsonSchema): Schema<T> {
-  return schema({ ...json, description });
+/** Schemas known by the name of a type they describe (for documentation only; the JSON is unchanged). */
+const typeNames = new WeakMap<JsonSchema, string>();
+
+/** The same schema, known in generated documentation as `typeName` (e.g. `metav1.Condition`), described once. */
+export function named<T>(s: Schema<T>, typeName: string): Schema<T> {
+  typeNames.set(s.json, typeName);
+  return s;
+}
+
+/**
+ * A schema written elsewhere (e.g. imported from Kubernetes), with our description. `typeName`
+ * (e.g. `core/v1 PodSpec`) names it in generated documentation, which does not repeat its fields.
+ */
+export function external<T>(description: string, json: JsonSchema, typeName?: string): Schema<T> {
+  const s = schema<T>({ ...json, description });
+  return typeName ? named(s, typeName) : s;
+}
+
+/** The name `named` or `external` gave to this very schema object, if any. */
+export function typeNameOf(json: JsonSchema): string | undefined {
+  return typeNames.get(json);
 }
 
 /** The same schema with CEL rules added. */

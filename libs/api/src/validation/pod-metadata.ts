@@ -1,5 +1,5 @@
 /**
- * Validation of a claim's `spec.additionalPodMetadata` (API.md, SandboxClaim). The one
+ * Validation of a claim's `spec.additionalPodMetadata` (docs/api.md, SandboxClaim). The one
  * implementation, used by the claim-controller (reason InvalidMetadata) and the admission
  * webhook (rejection).
  */

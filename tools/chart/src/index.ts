@@ -1,0 +1,1 @@
+export { ensureHelm, helmBuilt, helmLocation, HELM_MODULE_DIR, type HelmBinary } from './helm-binary.ts';
