@@ -46,6 +46,29 @@ export default tseslint.config(
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {
+    // One write path: the controllers write only through the runtime's Writer (a locked merge
+    // patch, an owned create carrying the trace context, a preconditioned delete, server-side
+    // apply), never with the raw client. Tests write as the administrator. Not controllers: the
+    // admission webhook (no Manager; one write, a JSON patch with test guards on its own
+    // configuration) and the data plane (the router's only POSTs are TokenReviews and
+    // SubjectAccessReviews, questions rather than writes; the in-sandbox runtime has no client).
+    files: ['apps/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'apps/admission-webhook/**', 'apps/sandbox-router/**', 'apps/sandbox-runtime/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name=/^(create|patch|replace|delete|request)$/][callee.object.name='client']",
+          message: 'Write through manager.writer (patch, patchStatus, apply, applyStatus, create, delete), not the raw client.',
+        },
+        {
+          selector: "CallExpression[callee.property.name=/^(create|patch|replace|delete|request)$/][callee.object.property.name='client']",
+          message: 'Write through manager.writer (patch, patchStatus, apply, applyStatus, create, delete), not the raw client.',
+        },
+      ],
+    },
+  },
+  {
     // Developer tooling talks to a terminal.
     files: ['tools/**/*.ts', 'e2e/**/*.ts'],
     rules: { 'no-console': 'off' },

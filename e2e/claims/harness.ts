@@ -5,9 +5,9 @@
  */
 import { SANDBOX, SANDBOX_CLAIM, SANDBOX_TEMPLATE, SANDBOX_WARM_POOL } from '@agent-sandbox/api';
 import type { KubeObject } from '@agent-sandbox/runtime';
-import { programSuite, waitUntil, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
+import { consistently, programSuite, waitUntil, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
 
-export { waitUntil, type ProgramProcess };
+export { consistently, waitUntil, type ProgramProcess };
 export type Suite = ProgramSuite;
 export const suite = (prefix: string): Promise<Suite> => programSuite(prefix);
 

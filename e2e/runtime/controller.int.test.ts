@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemorySpanExporter, setupTracing, TRACE_CONTEXT_ANNOTATION } from '@agent-sandbox/telemetry';
 import { Kinds, sleep, type Manager } from '@agent-sandbox/runtime';
-import { createTestNamespace, type TestNamespace } from '@agent-sandbox/controlplane/testing';
+import { consistently, createTestNamespace, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 import { acquireClusterLock, configMap, listConfigMaps, memoryLogger, pool, testClient, testManager, waitUntil, type ConfigMap } from './helpers.ts';
 
 // One in-memory exporter for the file: the OpenTelemetry globals are installed once per process.
@@ -100,12 +100,40 @@ describe('controller against a real API server', () => {
     }
     await waitUntil('the cache to see the last update', () => cache.store.get(`${ns.name}/hot`)?.data?.n === '99');
     release();
-    await waitUntil('a reconcile of the final state', () => seen.at(-1) === '99');
-    await sleep(500);
+    await waitUntil('a reconcile of the final state, finished', () => seen.at(-1) === '99' && active === 0);
+    const settled = seen.length;
+    await consistently('no reconcile after the final state', () => seen.length === settled && active === 0, 500);
     expect(maxActive).toBe(1);
     expect(seen[0]).toBe('-1');
     expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(seen.length).toBeLessThanOrEqual(3);
+    await mgr.stop();
+  });
+
+  it('does not reconcile again for the watch event of its own last write, and does for anyone else\'s', async () => {
+    const { log } = memoryLogger('runtime-test', 'info');
+    const client = testClient();
+    const mgr = testManager(ns.name, log);
+    managers.push(mgr);
+    const cache = mgr.informer<ConfigMap>(Kinds.ConfigMap);
+    const versions: string[] = [];
+    mgr
+      .controller('annotator')
+      .for(Kinds.ConfigMap, { predicates: [(e) => e.obj.metadata.name === 'own'] })
+      .complete(async (req, { signal }) => {
+        const cm = cache.store.get(req.key);
+        if (!cm || req.name !== 'own') return;
+        versions.push(cm.metadata.resourceVersion!);
+        if (cm.metadata.annotations?.done !== 'yes') await mgr.writer.patch(Kinds.ConfigMap, cm, { metadata: { annotations: { done: 'yes' } } }, { signal });
+      });
+    await mgr.start();
+    await client.create(Kinds.ConfigMap, configMap(ns.name, 'own', { v: '1' }));
+    await waitUntil('the own write in the cache', () => cache.store.get(`${ns.name}/own`)?.metadata.annotations?.done === 'yes');
+    const written = cache.store.get(`${ns.name}/own`)!.metadata.resourceVersion!;
+    await consistently('one reconcile: none for the own write coming back', () => versions.length === 1 && !versions.includes(written), 1_000);
+    // Another writer's change is work again.
+    await client.patch(Kinds.ConfigMap, { namespace: ns.name, name: 'own' }, { data: { v: '2' } }, { type: 'merge' });
+    await waitUntil('a reconcile of the outside change', () => versions.length === 2);
     await mgr.stop();
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventRecorder, Kinds, LeaderElector, type KubeObject } from '@agent-sandbox/runtime';
-import { createTestNamespace, waitFor, type TestNamespace } from '@agent-sandbox/controlplane/testing';
+import { consistently, createTestNamespace, waitFor, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 import { memoryLogger, testClient } from './helpers.ts';
 
 type Event = KubeObject & { reason: string; message: string; count: number; involvedObject: { name: string; uid: string } };
@@ -83,8 +83,7 @@ describe('event recording and lease loss against a real API server', () => {
       // Noticed at its next renewal (every 250 ms), not after its renew deadline.
       expect(lostAt - stolenAt).toBeLessThan(1_500);
       // And it does not take the Lease back while the thief's lease is valid.
-      await new Promise((r) => setTimeout(r, 1_000));
-      expect(leading).toBe(false);
+      await consistently('the victim stays a standby', () => !leading, 1_000);
       const now = await client.get<KubeObject & { spec: { holderIdentity: string } }>(Kinds.Lease, { namespace: ns.name, name: 'stolen' });
       expect(now.spec.holderIdentity).toBe('thief');
     } finally {

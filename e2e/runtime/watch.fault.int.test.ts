@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectionPath, Informer, isGone, Kinds, objectKey, type KubeClient } from '@agent-sandbox/runtime';
-import { createTestNamespace, localControlPlane, type TestNamespace } from '@agent-sandbox/controlplane/testing';
+import { controllerManagerServing, createTestNamespace, localControlPlane, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 import { acquireClusterLock, configMap, listConfigMaps, memoryLogger, pool, testClient, waitUntil, type ConfigMap } from './helpers.ts';
 
 interface Seen {
@@ -65,6 +65,8 @@ describe('watch faults against a real API server', () => {
   afterAll(async () => {
     try {
       await ns.remove();
+      // The restarts here leave the controller-manager backing off for a while: wait it out.
+      if (await localControlPlane()) await controllerManagerServing();
     } finally {
       await unlock();
     }

@@ -5,9 +5,9 @@
  */
 import { Kinds, type KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import type { TestNamespace } from '@agent-sandbox/controlplane/testing';
-import { eventually, programSuite, waitUntil, type ProgramProcess } from '../support/programs.ts';
+import { consistently, eventually, programSuite, waitUntil, type ProgramProcess } from '../support/programs.ts';
 
-export { eventually, waitUntil };
+export { consistently, eventually, waitUntil };
 
 export const SandboxKind: ResourceKind = { group: 'agents.x-k8s.io', version: 'v1beta1', kind: 'Sandbox', plural: 'sandboxes', namespaced: true };
 export const TemplateKind: ResourceKind = { group: 'extensions.agents.x-k8s.io', version: 'v1beta1', kind: 'SandboxTemplate', plural: 'sandboxtemplates', namespaced: true };
@@ -81,12 +81,14 @@ export function kube(admin: KubeClient, namespace: string) {
         const c = conditionOf(s, type);
         return c?.status === status && c.reason === reason;
       }, timeoutMs),
+    /** true on 404, false when it is there; any other answer fails the test. */
     gone: async (kind: ResourceKind, name: string) => {
       try {
         await admin.get(kind, { namespace, name });
         return false;
       } catch (err) {
-        return (err as { code?: number }).code === 404;
+        if ((err as { code?: number }).code === 404) return true;
+        throw err;
       }
     },
   };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kinds } from '@agent-sandbox/runtime';
-import { ClaimKind, conditionOf, controllerSuite, PoolKind, eventually, kube, podSpec, sandbox, SandboxKind, waitUntil, type ControllerProcess, type Obj, type Suite } from './harness.ts';
+import { ClaimKind, conditionOf, consistently, controllerSuite, PoolKind, eventually, kube, podSpec, sandbox, SandboxKind, waitUntil, type ControllerProcess, type Obj, type Suite } from './harness.ts';
 
 const FNV = (s: string) => {
   let h = 0x811c9dc5;
@@ -51,9 +51,7 @@ describe('sandbox-controller: a Sandbox and its Pod, Service and PVCs', () => {
     const before = await k.getSandbox('alpha');
     // Touch the Pod (an event the controller sees) without changing anything the status says.
     await k.mergePatch(Kinds.Pod, 'alpha', { metadata: { labels: { touched: 'yes' } } });
-    await new Promise((r) => setTimeout(r, 1500));
-    const after = await k.getSandbox('alpha');
-    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    await consistently('no status written', async () => (await k.getSandbox('alpha')).metadata.resourceVersion === before.metadata.resourceVersion, 1_500);
   });
 
   it('propagates template labels and annotations, removes dropped ones, keeps reserved keys and the pod spec out', async () => {
@@ -173,13 +171,10 @@ describe('sandbox-controller: a Sandbox and its Pod, Service and PVCs', () => {
     await eventually('status with service', () => k.getSandbox('svc'), (s) => s.status?.service === 'svc');
     // Unset: neither made nor deleted.
     await k.mergePatch(SandboxKind, 'svc', { spec: { service: null } });
-    await new Promise((r) => setTimeout(r, 1000));
-    const still = await k.getService('svc');
-    expect(still.metadata.ownerReferences?.[0]?.name).toBe('svc');
-    expect((await k.getSandbox('svc')).status.service).toBe('svc');
+    await consistently('the Service kept and reported', async () => (await k.getService('svc')).metadata.ownerReferences?.[0]?.name === 'svc' && (await k.getSandbox('svc')).status.service === 'svc', 1_000);
     await k.delete(Kinds.Service, 'svc');
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await k.gone(Kinds.Service, 'svc')).toBe(true);
+    await eventually('the Service deleted', () => k.gone(Kinds.Service, 'svc'), Boolean);
+    await consistently('no Service made again', () => k.gone(Kinds.Service, 'svc'), 1_000);
     await eventually('status without service', () => k.getSandbox('svc'), (s) => s.status?.service === undefined);
   });
 
@@ -194,9 +189,10 @@ describe('sandbox-controller: a Sandbox and its Pod, Service and PVCs', () => {
     expect(Number(ready?.split(' ').pop())).toBeGreaterThanOrEqual(2);
     const claimed = text.split('\n').find((l) => l.startsWith('agent_sandboxes{') && l.includes('owner_kind="SandboxClaim"') && l.includes(`namespace="${ns}"`));
     expect(claimed).toBeDefined();
-    // No error lines: RBAC allowed everything the controller did.
-    const errors = controller.lines.filter((l) => l.level === 'error' || l.level === 50 || String(l.err ?? '').includes('forbidden'));
-    expect(errors).toEqual([]);
+    // No error lines, and RBAC allowed everything the controller did (a 403 is logged as an
+    // object, often at warn level: the harness's check reads every line).
+    expect(controller.lines.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+    expect(controller.forbidden()).toEqual([]);
   });
 });
 

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kinds } from '@agent-sandbox/runtime';
-import { conditionOf, controllerSuite, eventually, kube, podSpec, sandbox, SandboxKind, TemplateKind, waitUntil, type Obj, type Suite } from './harness.ts';
+import { conditionOf, consistently, controllerSuite, eventually, kube, podSpec, sandbox, SandboxKind, TemplateKind, waitUntil, type Obj, type Suite } from './harness.ts';
 
 const FNV = (s: string) => {
   let h = 0x811c9dc5;
   for (const b of new TextEncoder().encode(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h.toString(16).padStart(8, '0');
 };
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const template = (name: string, spec: Record<string, unknown> = {}): Obj => ({
   apiVersion: 'extensions.agents.x-k8s.io/v1beta1',
@@ -65,8 +64,7 @@ describe('sandbox-controller: SandboxTemplate NetworkPolicy, and a restart mid-w
     expect(custom.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     // No drift loop from server defaults (protocol TCP): the policy settles.
     const settled = (await getPolicy('custom-network-policy')).metadata.resourceVersion;
-    await pause(1000);
-    expect((await getPolicy('custom-network-policy')).metadata.resourceVersion).toBe(settled);
+    await consistently('the policy settled', async () => (await getPolicy('custom-network-policy')).metadata.resourceVersion === settled, 1_000);
 
     await k.mergePatch(TemplateKind, 'custom', { spec: { networkPolicyManagement: 'Unmanaged' } });
     await waitUntil('policy deleted', () => k.gone(Kinds.NetworkPolicy, 'custom-network-policy'));
@@ -92,7 +90,7 @@ describe('sandbox-controller: SandboxTemplate NetworkPolicy, and a restart mid-w
     // Let it get part of the way, then crash it.
     await waitUntil('some pods', async () => (await k.pods()).length >= 5, 30_000, 20);
     await first.kill();
-    const second = await suite.start(['--leader-elect', `--leader-election-namespace=${ns}`, '--leader-election-lease-duration=2s', '--leader-election-renew-deadline=1500ms', '--leader-election-retry-period=250ms']);
+    const second = await suite.start(['--leader-elect', `--leader-election-namespace=${ns}`, '--leader-election-lease-duration=6s', '--leader-election-renew-deadline=4s', '--leader-election-retry-period=500ms']);
     await waitUntil('all Ready', async () => {
       const list = (await suite.admin.list<Obj>(SandboxKind, { namespace: ns })).items.filter((s) => s.metadata.name?.startsWith('r-'));
       return list.length === names.length && list.every((s) => conditionOf(s, 'Ready')?.status === 'True');

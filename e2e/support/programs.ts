@@ -8,11 +8,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { KubeClient, type ResourceKind } from '@agent-sandbox/runtime';
 import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { createTestNamespace, testKubeConfig, waitFor, type TestNamespace } from '@agent-sandbox/controlplane/testing';
+import type { TcpProxy } from './tcp-proxy.ts';
+
+export { consistently } from '@agent-sandbox/controlplane/testing';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
@@ -28,6 +31,8 @@ export interface ProgramProcess {
   healthPort: number;
   /** Every JSON log line so far. */
   lines: Array<Record<string, unknown>>;
+  /** The log lines that report a request refused by RBAC (403), at any level, in any shape. */
+  forbidden(): Array<Record<string, unknown>>;
   /** SIGTERM, and the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL: a crash. */
@@ -38,16 +43,39 @@ export interface ProgramProcess {
 export interface ProgramSuite {
   admin: KubeClient;
   ns: TestNamespace;
-  /** Starts `program` as its ServiceAccount, watching the suite's namespace. */
-  start(program: Program, args?: string[]): Promise<ProgramProcess>;
-  /** Stops what was started, removes the namespace and the cluster-wide RBAC objects. */
+  /**
+   * Starts `program` as its ServiceAccount, watching the suite's namespace (and electing its
+   * leader there, when asked to). With `via`, it reaches the API server through that proxy.
+   */
+  start(program: Program, args?: string[], options?: { via?: TcpProxy }): Promise<ProgramProcess>;
+  /**
+   * Stops what was started, removes the namespace and the cluster-wide RBAC objects, and fails
+   * if any program logged a request refused by RBAC: the programs run with exactly their
+   * shipped rules, so a 403 is a missing rule (or a program doing what it should not).
+   */
   teardown(): Promise<void>;
+  /**
+   * 403s logged between `from` and `to` (ms since the epoch) are not RBAC's verdict: a
+   * kube-apiserver that has just started serves requests before its authorizer's caches are
+   * filled, and refuses them meanwhile. For fault tests that restart it.
+   */
+  excuseForbidden(from: number, to: number, why: string): void;
+}
+
+/**
+ * Whether a log line reports a 403 from the API server: an error logged as an object (pino's
+ * `err`, or our `{ message, code, reason }`), nested at any depth, or the API server's message
+ * quoted in text.
+ */
+export function reportsForbidden(line: Record<string, unknown>): boolean {
+  const text = JSON.stringify(line);
+  return /"(code|statusCode)":403\b|"reason":"Forbidden"|is forbidden: User "/.test(text);
 }
 
 async function bindProgram(admin: KubeClient, kc: KubeConfig, namespace: string, program: Program): Promise<{ kubeconfigPath: string; cleanup: () => Promise<void> }> {
   // A role of this suite's own: suites run side by side, each binding its namespace's accounts.
   const roleName = `${program}-test-${namespace}`;
-  const asProgram = await serviceAccountKubeConfig(kc, { namespace, name: program, clusterRoleFile: join(ROOT, 'apps', program, 'rbac.yaml'), roleName, fieldManager: 'e2e', tokenSeconds: 3600 });
+  const asProgram = await serviceAccountKubeConfig(kc, { namespace, name: program, rbacFile: join(ROOT, 'apps', program, 'rbac.yaml'), roleName, fieldManager: 'e2e', tokenSeconds: 3600 });
   const kubeconfigPath = join(mkdtempSync(join(tmpdir(), `${program}-`)), 'kubeconfig');
   writeFileSync(kubeconfigPath, asProgram.exportConfig(), { mode: 0o600 });
   // The binding takes effect within moments; wait so the program's first request is not refused.
@@ -80,14 +108,20 @@ export async function programSuite(prefix: string, kc: KubeConfig = testKubeConf
   const running: ProgramProcess[] = [];
   // Starts still in flight when teardown begins (a sibling start failed) are stopped too.
   const starting = new Set<Promise<ProgramProcess>>();
+  const excused: Array<{ from: number; to: number; why: string }> = [];
+  const isExcused = (line: Record<string, unknown>) => {
+    const at = Date.parse(String(line.time));
+    return excused.some((w) => at >= w.from && at <= w.to);
+  };
   return {
     admin,
     ns,
-    async start(program, args = []) {
+    async start(program, args = [], options = {}) {
       if (!bound.has(program)) bound.set(program, bindProgram(admin, kc, ns.name, program));
       const binding = await bound.get(program)!;
+      const kubeconfig = options.via ? throughProxy(binding.kubeconfigPath, options.via) : binding.kubeconfigPath;
       const pending = startProgram(program, [
-        `--kubeconfig=${binding.kubeconfigPath}`,
+        `--kubeconfig=${kubeconfig}`,
         `--watch-namespace=${ns.name}`,
         // The router is stateless: it elects no leader.
         ...(program === 'sandbox-router' ? [] : [`--leader-election-namespace=${ns.name}`]),
@@ -104,14 +138,29 @@ export async function programSuite(prefix: string, kc: KubeConfig = testKubeConf
         starting.delete(pending);
       }
     },
+    excuseForbidden(from, to, why) {
+      excused.push({ from, to, why });
+    },
     async teardown() {
       await Promise.allSettled([...starting]);
       await Promise.all(running.map((p) => p.stop()));
       for (const binding of bound.values()) await (await binding.catch(() => undefined))?.cleanup();
       await ns.remove();
       admin.close();
+      const refused = running.flatMap((p) => p.forbidden().filter((line) => !isExcused(line)).map((line) => `${p.program}: ${JSON.stringify(line)}`));
+      if (refused.length > 0) throw new Error(`programs were refused by RBAC (403) ${refused.length} time(s):\n${refused.slice(0, 10).join('\n')}`);
     },
   };
+}
+
+/** A copy of a kubeconfig whose server is the proxy's address (the API server's certificate names 127.0.0.1). */
+function throughProxy(kubeconfigPath: string, proxy: TcpProxy): string {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  kc.clusters = kc.clusters.map((c) => ({ ...c, server: proxy.url() }));
+  const path = `${kubeconfigPath}-via-${proxy.port}`;
+  writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
+  return path;
 }
 
 /** Programs still running when this test process exits are killed with it, never orphaned. */
@@ -149,6 +198,7 @@ export async function startProgram(program: Program, args: string[]): Promise<Pr
     child,
     healthPort,
     lines,
+    forbidden: () => lines.filter(reportsForbidden),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');

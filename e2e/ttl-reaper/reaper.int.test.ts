@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX, SANDBOX_CLAIM } from '@agent-sandbox/api';
 import { Kinds, type KubeObject } from '@agent-sandbox/runtime';
-import { eventually, programSuite, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
+import { consistently, eventually, programSuite, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: { conditions?: Condition[]; [k: string]: unknown } };
 interface Condition {
@@ -26,11 +26,16 @@ describe('ttl-reaper', () => {
 
   const get = (kind: typeof SANDBOX | typeof SANDBOX_CLAIM | typeof Kinds.Pod | typeof Kinds.Service | typeof Kinds.PersistentVolumeClaim, name: string) =>
     suite.admin.get<Obj>(kind, { namespace: ns, name });
+  /** true on 404, false when it is there; any other answer fails the test. */
   const gone = async (kind: Parameters<typeof get>[0], name: string) =>
     get(kind, name).then(
       () => false,
-      (err: { code?: number }) => err.code === 404,
+      (err: { code?: number }) => {
+        if (err.code === 404) return true;
+        throw err;
+      },
     );
+  const kept = (kind: Parameters<typeof get>[0], name: string) => async () => !(await gone(kind, name));
   const waitGone = (kind: Parameters<typeof get>[0], name: string, timeoutMs = 20_000) =>
     eventually(`${kind.kind} ${name} to be gone`, () => gone(kind, name), Boolean, timeoutMs);
   const createSandbox = (name: string, spec: Record<string, unknown>) =>
@@ -68,8 +73,7 @@ describe('ttl-reaper', () => {
     const deadline = Date.now() + 2_500;
     await createSandbox('del', { shutdownTime: at(2_500), shutdownPolicy: 'Delete' });
     await eventually('pod of del', () => get(Kinds.Pod, 'del'), (p) => !!p.metadata.uid);
-    await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 1_200)));
-    expect(await gone(SANDBOX, 'del')).toBe(false);
+    await consistently('del kept until shortly before its deadline', kept(SANDBOX, 'del'), Math.max(0, deadline - Date.now() - 1_200));
     await waitGone(SANDBOX, 'del');
     expect(Date.now()).toBeGreaterThanOrEqual(deadline - 1_000);
     // Its Pod follows through the garbage collector.
@@ -93,8 +97,7 @@ describe('ttl-reaper', () => {
     expect(cond(reflected, 'Expired')).toBeUndefined();
     expect((await get(Kinds.PersistentVolumeClaim, 'work-keep')).metadata.name).toBe('work-keep');
     // Nothing comes back: the sandbox-controller never recreates what the reaper removed.
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(await gone(Kinds.Pod, 'keep')).toBe(true);
+    await consistently('no Pod of keep made again', () => gone(Kinds.Pod, 'keep'), 1_500);
     expect((await events('keep')).map((e) => e.reason)).toContain('ShutdownTimeReached');
   });
 
@@ -110,9 +113,7 @@ describe('ttl-reaper', () => {
     await patch('removed', { shutdownTime: null });
     expect(Date.now()).toBeLessThan(first - 1_000); // (at() drops the milliseconds) else the test proves nothing: the first deadline passed before the changes
     await waitGone(SANDBOX, 'moved-earlier', 15_000);
-    await new Promise((r) => setTimeout(r, Math.max(0, first + 2_000 - Date.now())));
-    expect(await gone(SANDBOX, 'moved-later')).toBe(false);
-    expect(await gone(SANDBOX, 'removed')).toBe(false);
+    await consistently('moved-later and removed kept past their first deadline', async () => (await kept(SANDBOX, 'moved-later')()) && (await kept(SANDBOX, 'removed')()), Math.max(0, first + 2_000 - Date.now()));
   });
 
   it('deletes claims with Delete (background) and DeleteForeground', async () => {
@@ -140,16 +141,13 @@ describe('ttl-reaper', () => {
     expect(cond(expired, 'Expired')).toBeUndefined();
     await waitGone(SANDBOX, 'claim-keep-sb');
     await eventually('claim-stranger expired', () => get(SANDBOX_CLAIM, 'claim-stranger'), (c) => expiredAt(c) !== undefined, 20_000);
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(await gone(SANDBOX, 'not-yours')).toBe(false);
-    expect(await gone(SANDBOX_CLAIM, 'claim-keep')).toBe(false);
+    await consistently('the stranger\'s Sandbox and the retained claim kept', async () => (await kept(SANDBOX, 'not-yours')()) && (await kept(SANDBOX_CLAIM, 'claim-keep')()), 1_000);
   });
 
   it('expires a claim ttlSecondsAfterFinished after its sandbox finished', async () => {
     const claim = await createClaim('claim-ttl', { ttlSecondsAfterFinished: 2 });
     await bindSandbox(claim, 'claim-ttl-sb');
-    await new Promise((r) => setTimeout(r, 2_500));
-    expect(expiredAt(await get(SANDBOX_CLAIM, 'claim-ttl'))).toBeUndefined();
+    await consistently('claim-ttl not expired while its sandbox has not finished', async () => expiredAt(await get(SANDBOX_CLAIM, 'claim-ttl')) === undefined, 2_500);
     // The claim-controller mirrors Finished from the Sandbox; here we write it as it would.
     const finishedAt = at(0);
     await suite.admin.patch(
@@ -169,8 +167,7 @@ describe('ttl-reaper', () => {
     expect(await reaper.stop()).toBe(0);
     await createSandbox('missed-1', { shutdownTime: at(500), shutdownPolicy: 'Delete' });
     await createSandbox('missed-2', { shutdownTime: at(200), shutdownPolicy: 'Delete' });
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(await gone(SANDBOX, 'missed-1')).toBe(false);
+    await consistently('missed-1 kept while the reaper is down', kept(SANDBOX, 'missed-1'), 1_500);
     reaper = await suite.start('ttl-reaper');
     await waitGone(SANDBOX, 'missed-1');
     await waitGone(SANDBOX, 'missed-2');
@@ -228,8 +225,7 @@ describe('ttl-reaper', () => {
     // The log line follows the delete's answer through a pipe: wait for it, then make sure no
     // second replica acts as well.
     await eventually('the acting replica to log it', async () => acted(a) + acted(b), (n) => n >= 1, 5_000);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(acted(a) + acted(b)).toBe(1);
+    await consistently('no second replica acts', () => acted(a) + acted(b) === 1, 500);
     const [leader, standby] = acted(a) === 1 ? [a, b] : [b, a];
 
     expect(await leader.stop()).toBe(0);

@@ -88,7 +88,7 @@ async function apiserverMetrics(): Promise<Map<string, number>> {
 const kubeconfigFiles: string[] = [];
 async function kubeconfigFor(program: string): Promise<string> {
   if (args.identity === 'admin') return process.env.KUBECONFIG!;
-  const asAccount = await serviceAccountKubeConfig(kc, { namespace: 'agent-sandbox-bench', name: program, clusterRoleFile: join(ROOT, 'apps', program, 'rbac.yaml'), fieldManager: 'bench' });
+  const asAccount = await serviceAccountKubeConfig(kc, { namespace: 'agent-sandbox-bench', name: program, rbacFile: join(ROOT, 'apps', program, 'rbac.yaml'), fieldManager: 'bench' });
   const path = join(tmpdir(), `bench-${program}-${process.pid}.kubeconfig`);
   writeFileSync(path, asAccount.exportConfig(), { mode: 0o600 });
   kubeconfigFiles.push(path);

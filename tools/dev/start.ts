@@ -1,7 +1,9 @@
 // `npm start`: the whole system on this machine, wired as in a cluster. A local control plane
 // and the programs as separate processes, each with its own health port and running as
-// its ServiceAccount in agent-sandbox-system, bound to its apps/<program>/rbac.yaml (admission
-// trusts the programs by those names). The admission webhook is registered with the API server
+// its ServiceAccount in agent-sandbox-system, bound to its apps/<program>/rbac.yaml: the
+// ClusterRole cluster-wide and the Role (Leases) in agent-sandbox-system, where the four
+// controllers elect their leaders as deployed (admission trusts the programs by those names).
+// The admission webhook is registered with the API server
 // from deploy/webhook/ (the only change: a URL on loopback instead of the Service, which the
 // local control plane cannot route to); it generates its certificate and patches its CA into
 // the caBundle, as in a cluster without cert-manager. So Sandboxes, templates, claims and pools
@@ -38,6 +40,8 @@ const FIELD_MANAGER = 'npm-start';
 const WEBHOOK_URL = 'https://127.0.0.1:18443';
 const ROUTER_ADDRESS = '127.0.0.1:18080';
 const healthPort = (program: (typeof PROGRAMS)[number]) => 18081 + PROGRAMS.indexOf(program);
+/** The controllers: each elects its leader on a Lease in its own namespace. */
+const ELECTED = new Set<string>(['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper']);
 
 const { values } = parseArgs({
   options: {
@@ -129,7 +133,7 @@ try {
     const kc = await serviceAccountKubeConfig(admin, {
       namespace: SYSTEM_NAMESPACE,
       name: program,
-      clusterRoleFile: join(ROOT, 'apps', program, 'rbac.yaml'),
+      rbacFile: join(ROOT, 'apps', program, 'rbac.yaml'),
       fieldManager: FIELD_MANAGER,
     });
     const file = join(cp.dir, 'kubeconfig', `${program}.yaml`);
@@ -156,8 +160,12 @@ try {
         // caBundle patching keep their defaults, as deployed.
         ...(program === 'admission-webhook' ? [`--bind-address=${new URL(WEBHOOK_URL).host}`] : []),
         ...(program === 'sandbox-router' ? [`--bind-address=${ROUTER_ADDRESS}`] : []),
+        // The controllers elect their leaders as deployed (one Lease each, in their namespace).
+        ...(ELECTED.has(program) ? ['--leader-elect'] : []),
       ],
-      { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfigs.get(program) }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // POD_NAMESPACE as in a Pod: the programs' Leases live in their own namespace, where
+      // their rbac.yaml's Role is bound.
+      { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfigs.get(program), POD_NAMESPACE: SYSTEM_NAMESPACE }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.set(program, child);
     const tag = program.padEnd(22);

@@ -1,7 +1,8 @@
 import { DEFAULT_ALLOWED_LABEL_DOMAINS } from '@agent-sandbox/api';
 import { predicates, type KubeObject, type Manager } from '@agent-sandbox/runtime';
 import { ClaimMetrics } from './claim/claim-metrics.ts';
-import { claimReconciler, LocalState } from './claim/claim-reconciler.ts';
+import { claimReconciler } from './claim/claim-reconciler.ts';
+import { LocalState } from './claim/local-state.ts';
 import { ClaimKind, PoolKind, SandboxKind, TemplateKind, type ClaimObject, type PoolObject, type SandboxObject } from './kinds.ts';
 
 export interface ControllerSettings {

@@ -7,9 +7,12 @@ import {
   controllerOf,
 } from '@agent-sandbox/api';
 import {
+  DeadlineScheduler,
   isConflict,
   isNotFound,
   Kinds,
+  TokenBucket,
+  type DueDeadline,
   objectKey,
   type KubeObject,
   type Manager,
@@ -17,8 +20,6 @@ import {
   type Request,
   type ResourceKind,
 } from '@agent-sandbox/runtime';
-import { ActionLimiter } from './action-limiter.ts';
-import { DeadlineScheduler, type DueDeadline } from './deadlines/deadline-scheduler.ts';
 import { claimDeadline, DeadlineReason, sandboxDeadline, type Deadline } from './deadlines/deadlines.ts';
 import { ClaimKind, SandboxKind, type ClaimObject, type SandboxObject } from './kinds.ts';
 import { ReaperMetrics } from './metrics.ts';
@@ -55,7 +56,8 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 
  */
 export function registerReaper(manager: Manager, options: ReaperOptions): { scheduler: DeadlineScheduler } {
   const now = options.now ?? Date.now;
-  const limiter = new ActionLimiter(options.actionsPerSecond, options.actionBurst);
+  // Deadlines missed while the reaper was down come due together at start: worked off at this pace.
+  const limiter = new TokenBucket(options.actionsPerSecond, options.actionBurst);
   // The reaper needs deadlines, policies, conditions and ownership; not the pod template.
   manager.transform<SandboxObject>(SandboxKind, (sb) => ({ ...sb, spec: { ...sb.spec, podTemplate: { spec: { containers: [] } } } }));
   const sandboxes = manager.informer<SandboxObject>(SandboxKind);
@@ -109,6 +111,16 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
   });
   sandboxes.addHandlers(track<SandboxObject>(SANDBOX_PREFIX, sandboxPending));
   claims.addHandlers(track<ClaimObject>(CLAIM_PREFIX, claimPending));
+  // Whether an expired claim has work left depends on the Sandbox it controls: a Sandbox that
+  // comes under a claim, or leaves it, makes that claim's deadline be looked at again.
+  const reconsiderClaimOf = (sb: SandboxObject) => {
+    const owner = controllerOf(sb);
+    if (owner?.kind !== ClaimKind.kind) return;
+    const key = `${sb.metadata.namespace}/${owner.name}`;
+    const claim = claims.store.get(key);
+    if (claim) scheduler.set(CLAIM_PREFIX + key, claimPending(claim)?.at);
+  };
+  sandboxes.addHandlers({ add: reconsiderClaimOf, update: (old, sb) => (reconsiderClaimOf(old), reconsiderClaimOf(sb)), delete: reconsiderClaimOf });
 
   /** Keys with a deadline, earliest first: the replay order when this replica starts leading. */
   const byDeadline = <T extends KubeObject>(objs: T[], pending: (obj: T) => Deadline | undefined) =>
@@ -151,7 +163,7 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
     // Never touch what this owner does not control.
     if (controllerOf(obj)?.uid !== owner.metadata.uid || obj.metadata.deletionTimestamp) return undefined;
     try {
-      await manager.client.delete(kind, { namespace, name }, { preconditions: { uid: obj.metadata.uid! }, propagationPolicy: 'Background', signal: ctx.signal });
+      await manager.writer.delete(kind, obj, { propagationPolicy: 'Background', signal: ctx.signal });
       return obj;
     } catch (err) {
       if (isNotFound(err) || (err as { code?: number }).code === 409) return undefined;
@@ -165,9 +177,8 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
    * there was nothing of ours to delete, 'changed' when it changed since it was read.
    */
   async function deleteObject(kind: ResourceKind, obj: KubeObject, propagationPolicy: 'Background' | 'Foreground', ctx: ReconcileContext, version = false): Promise<'deleted' | 'gone' | 'changed'> {
-    const preconditions = { uid: obj.metadata.uid!, ...(version ? { resourceVersion: obj.metadata.resourceVersion } : {}) };
     try {
-      await manager.client.delete(kind, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, { preconditions, propagationPolicy, signal: ctx.signal });
+      await manager.writer.delete(kind, obj, { lock: version, propagationPolicy, signal: ctx.signal });
       return 'deleted';
     } catch (err) {
       if (isNotFound(err)) return 'gone';
@@ -198,9 +209,7 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
    */
   async function annotateExpired(kind: ResourceKind, obj: KubeObject, at: string, ctx: ReconcileContext): Promise<boolean> {
     try {
-      await manager.client.patch(kind, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, {
-        metadata: { resourceVersion: obj.metadata.resourceVersion, annotations: { [EXPIRED_AT_ANNOTATION]: at } },
-      }, { type: 'merge', fieldManager: manager.writer.fieldManager, signal: ctx.signal });
+      await manager.writer.patch(kind, obj, { metadata: { annotations: { [EXPIRED_AT_ANNOTATION]: at } } }, { signal: ctx.signal });
       return true;
     } catch (err) {
       if (isConflict(err)) return false;
@@ -275,6 +284,7 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       observeLag('Sandbox', deadline);
       metrics.actions.inc({ kind: 'Sandbox', policy });
       manager.events.event(sb, 'Normal', 'ShutdownTimeReached', `shutdownTime ${when} reached: Sandbox expired (shutdownPolicy Retain); its Pod and Service are deleted, the Sandbox and its PVCs are kept`, 'Expire');
+      ctx.log.info({ deadline: when, policy }, 'marked the Sandbox expired');
     }
     const namespace = sb.metadata.namespace!;
     const podName = sb.metadata.annotations?.[POD_NAME_ANNOTATION] || req.name;
@@ -315,10 +325,13 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
       observeLag('SandboxClaim', deadline);
       metrics.actions.inc({ kind: 'SandboxClaim', policy });
       manager.events.event(claim, 'Normal', deadline.reason, `${what}: claim expired (shutdownPolicy Retain)`, 'Expire');
+      ctx.log.info({ policy, reason: deadline.reason }, 'marked the claim expired');
     }
-    // The claim is expired for good now: its Sandbox goes whatever version of it the cache holds.
-    const sandbox = ownedSandbox(claim);
-    if (sandbox && (await deleteObject(SandboxKind, sandbox, 'Background', ctx)) === 'deleted') {
+    // The claim is expired for good now: its Sandbox goes, whatever version of it there is. Read
+    // from the API server, not the cache: the cache may not show yet that the claim took it.
+    const name = claim.status?.sandbox?.name;
+    const sandbox = name ? await deleteIfOwnedBy(SandboxKind, claim.metadata.namespace!, name, claim, ctx) : undefined;
+    if (sandbox) {
       manager.events.event(sandbox, 'Normal', 'ClaimExpired', `the owning claim ${claim.metadata.name} expired: deleted the Sandbox`, 'Delete');
       ctx.log.info({ sandbox: sandbox.metadata.name }, 'deleted the Sandbox of the expired claim');
     }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '@agent-sandbox/telemetry';
 import { KubeClient, Kinds, Manager } from '@agent-sandbox/runtime';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { ClaimKind, SandboxKind, type ClaimObject, type SandboxObject } from './kinds.ts';
 import { registerReaper } from './reaper.ts';
 
@@ -19,6 +19,16 @@ const ns = `reaper-stale-${randomBytes(3).toString('hex')}`;
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
 const aSecondAgo = () => new Date(Date.now() - 1_000).toISOString().replace(/\.\d+Z$/, 'Z');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it holds, or fails naming `what`. */
+async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  for (const until = Date.now() + timeoutMs; !(await check()); await sleep(50)) if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** `check` holds at every look for `forMs` (the proof that something did not happen meanwhile). */
+async function consistently(what: string, check: () => Promise<boolean> | boolean, forMs: number): Promise<void> {
+  for (const until = Date.now() + forMs; Date.now() < until; await sleep(50)) if (!(await check())) throw new Error(`no longer true: ${what}`);
+}
 
 describe('ttl-reaper with a cache that lags the API server', () => {
   let manager: Manager;
@@ -40,11 +50,17 @@ describe('ttl-reaper with a cache that lags the API server', () => {
     client.close();
   });
 
-  const exists = (kind: typeof SandboxKind | typeof ClaimKind, name: string) => client.get(kind, { namespace: ns, name }).then(() => true, () => false);
+  /** Whether the object exists: true, false on 404, and any other error fails the test. */
+  const exists = (kind: typeof SandboxKind | typeof ClaimKind, name: string) =>
+    client.get(kind, { namespace: ns, name }).then(
+      () => true,
+      (err: { code?: number }) => {
+        if (err.code === 404) return false;
+        throw err;
+      },
+    );
 
-  async function waitCached(kind: typeof SandboxKind | typeof ClaimKind, name: string): Promise<void> {
-    for (let i = 0; i < 100 && !manager.informer(kind).store.get(`${ns}/${name}`); i++) await sleep(50);
-  }
+  const waitCached = (kind: typeof SandboxKind | typeof ClaimKind, name: string) => eventually(`${name} in the reaper's cache`, () => !!manager.informer(kind).store.get(`${ns}/${name}`));
 
   /** Deadlines a moment away: due in the cache before the watch (paused) can bring the change. */
   const soon = () => new Date(Date.now() + 2_000).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -64,17 +80,43 @@ describe('ttl-reaper with a cache that lags the API server', () => {
     try {
       await client.patch(SandboxKind, { namespace: ns, name: 'extended' }, { spec: { shutdownTime: inAnHour() } }, { type: 'merge' });
       await client.patch(SandboxKind, { namespace: ns, name: 'unset' }, { spec: { shutdownTime: null } }, { type: 'merge' });
-      await sleep(3_500); // past the deadline the cache still shows
-      expect(await exists(SandboxKind, 'extended')).toBe(true);
-      expect(await exists(SandboxKind, 'unset')).toBe(true);
+      // Throughout, and past the deadline the cache still shows.
+      await consistently('both sandboxes kept', async () => (await exists(SandboxKind, 'extended')) && (await exists(SandboxKind, 'unset')), 3_500);
     } finally {
       informer.resume();
     }
 
     // The control: a deadline past on the server too is acted on at once.
     await client.patch(SandboxKind, { namespace: ns, name: 'extended' }, { spec: { shutdownTime: aSecondAgo() } }, { type: 'merge' });
-    for (let i = 0; i < 100 && (await exists(SandboxKind, 'extended')); i++) await sleep(100);
-    expect(await exists(SandboxKind, 'extended')).toBe(false);
+    await eventually('the sandbox past its deadline deleted', async () => !(await exists(SandboxKind, 'extended')));
+  });
+
+  it('deletes the Sandbox of a retained claim that expires, though its cache has not yet seen the claim take it', async () => {
+    // A member the reaper's cache knows unowned; then, with the reaper's Sandbox watch lagging,
+    // a claim takes it (as the claim-controller's adoption does) and expires.
+    const member = await client.create<SandboxObject>(SandboxKind, {
+      apiVersion: 'agents.x-k8s.io/v1beta1',
+      kind: 'Sandbox',
+      metadata: { name: 'taken-late', namespace: ns },
+      spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'img:1' }] } } },
+    });
+    await waitCached(SandboxKind, 'taken-late');
+    const claim = await client.create<ClaimObject>(ClaimKind, {
+      apiVersion: 'extensions.agents.x-k8s.io/v1beta1',
+      kind: 'SandboxClaim',
+      metadata: { name: 'expires-late', namespace: ns },
+      spec: { warmPoolRef: { name: 'none' }, lifecycle: { shutdownTime: soon(), shutdownPolicy: 'Retain' } },
+    });
+    const sandboxes = manager.informer(SandboxKind);
+    sandboxes.pause();
+    try {
+      const owner = { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', name: 'expires-late', uid: claim.metadata.uid!, controller: true, blockOwnerDeletion: true };
+      await client.patch(SandboxKind, { namespace: ns, name: 'taken-late' }, { metadata: { resourceVersion: member.metadata.resourceVersion, ownerReferences: [owner] } }, { type: 'merge' });
+      await client.patch(ClaimKind, { namespace: ns, name: 'expires-late' }, { status: { sandbox: { name: 'taken-late' } } }, { type: 'merge', subresource: 'status' });
+      await eventually('the claim expired and its Sandbox deleted, the Sandbox watch still paused', async () => !(await exists(SandboxKind, 'taken-late')), 15_000);
+    } finally {
+      sandboxes.resume();
+    }
   });
 
   it('keeps a claim whose shutdownTime was moved later while its watch lagged', async () => {
@@ -89,8 +131,7 @@ describe('ttl-reaper with a cache that lags the API server', () => {
     informer.pause();
     try {
       await client.patch(ClaimKind, { namespace: ns, name: 'extended-claim' }, { spec: { lifecycle: { shutdownTime: inAnHour() } } }, { type: 'merge' });
-      await sleep(3_500);
-      expect(await exists(ClaimKind, 'extended-claim')).toBe(true);
+      await consistently('the claim kept', () => exists(ClaimKind, 'extended-claim'), 3_500);
     } finally {
       informer.resume();
     }

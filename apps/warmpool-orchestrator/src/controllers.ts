@@ -1,7 +1,6 @@
 import { nameHash, SANDBOX_WARM_POOL, WARM_POOL_SANDBOX_LABEL } from '@agent-sandbox/api';
-import { controllerOf, predicates, type KubeObject, type Manager } from '@agent-sandbox/runtime';
+import { controllerOf, Expectations, predicates, type KubeObject, type Manager } from '@agent-sandbox/runtime';
 import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject } from './kinds.ts';
-import { Expectations } from './pool/expectations.ts';
 import { poolReconciler, POOL_LABEL_INDEX } from './pool/pool-reconciler.ts';
 
 export interface ControllerSettings {
@@ -35,7 +34,7 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
   const keysOf = (list: KubeObject[]) => list.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
 
   const expectations = new Expectations(settings.expectationsTimeoutMs);
-  const controller = manager
+  manager
     .controller('sandboxwarmpool')
     // Our own status writes do not come back as work; scale, template and strategy changes do.
     .for(PoolKind, { predicates: [predicates.resourceVersionChanged, predicates.any(predicates.generationChanged, predicates.labelsChanged)] })
@@ -52,16 +51,12 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
     .withOptions({ concurrency: settings.workers })
     .complete(poolReconciler(manager, { expectations, readyGraceMs: settings.readyGraceMs, maxBatch: settings.maxBatch, statusIntervalMs: settings.statusIntervalMs }));
 
-  // Expectations are lowered by what the informer shows; a member taken by a claim (its
-  // controller moved away from the pool) also reaches its former pool, which refills.
+  // Expectations are lowered by what the informer shows. (A member taken by a claim reaches
+  // its former pool through owns(): an update enqueues the old controller as well.)
   sandboxes.addHandlers({
     add: (s) => {
       const key = poolKeyOf(s);
       if (key) expectations.creationObserved(key);
-    },
-    update: (old, s) => {
-      const before = poolKeyOf(old);
-      if (before && before !== poolKeyOf(s)) controller.enqueue(before);
     },
     delete: (s) => {
       const key = poolKeyOf(s);

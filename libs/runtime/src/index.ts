@@ -24,7 +24,7 @@ export { createManager, loadKubeConfig, managerFlags, type CreateManagerOptions,
 
 export { ApiError, isAlreadyExists, isConflict, isGone, isNotFound } from './client/api-error.ts';
 export { apiVersionOf, collectionPath, kindId, Kinds, objectPath, type ResourceKind } from './client/kinds.ts';
-export { KubeClient, type PatchType, type Query, type RequestOptions } from './client/kube-client.ts';
+export { KubeClient, type KubeClientOptions, type PatchType, type Query, type RequestOptions, type TransportStats } from './client/kube-client.ts';
 export {
   controllerOf,
   keyOf,
@@ -38,6 +38,7 @@ export {
 } from './client/objects.ts';
 
 export { Informer, type EventHandlers, type InformerOptions, type InformerStats } from './cache/informer.ts';
+export { clientListerWatcher, type ListerWatcher, type ListOptions, type Selection, type WatchEvent } from './cache/lister-watcher.ts';
 export { byControllerUID, byLabel, byNamespace, byOwnerUID, CONTROLLER_UID_INDEX } from './cache/indexers.ts';
 export { Store, type IndexFn, type ReplaceResult } from './cache/store.ts';
 export { compareResourceVersions, OwnWrites } from './cache/own-writes.ts';
@@ -49,13 +50,18 @@ export {
   defaultControllerRateLimiter,
   ExponentialFailureRateLimiter,
   MaxOfRateLimiter,
+  TokenBucket,
   type RateLimiter,
 } from './queue/rate-limiter.ts';
-export { realClock, sleep, type Clock, type TimerHandle } from './time/clock.ts';
+export { MinHeap } from './queue/min-heap.ts';
+export { DeadlineScheduler, type DueDeadline } from './time/deadline-scheduler.ts';
+export { MAX_TIMER_MS, realClock, sleep, type Clock, type TimerHandle } from './time/clock.ts';
 export { FakeClock } from './time/fake-clock.ts';
 
 export { ControllerBuilder, type MapFn, type WatchOptions } from './controller/builder.ts';
 export { Controller, type ControllerOptions } from './controller/controller.ts';
+export { Expectations } from './controller/expectations.ts';
+export { slowStart, slowStartBatches } from './controller/slow-start.ts';
 export * as predicates from './controller/predicates.ts';
 export { type ObjectEvent, type Predicate } from './controller/predicates.ts';
 export { isTerminal, TerminalError, type ReconcileContext, type Reconciler, type Request, type Result } from './controller/reconcile.ts';
@@ -77,5 +83,5 @@ export {
   type ConditionInput,
 } from './write/conditions.ts';
 export { EventRecorder, type EventRecorderOptions, type EventType } from './write/event-recorder.ts';
-export { Writer } from './write/writer.ts';
+export { Writer, type WriteOptions } from './write/writer.ts';
 export { TRACE_CONTEXT_ANNOTATION, withTraceContext } from '@agent-sandbox/telemetry';

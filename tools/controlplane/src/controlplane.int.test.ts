@@ -14,6 +14,7 @@ import { isRunning, portInUse } from './process.ts';
 import { POD_EXIT_CODE_ANNOTATION, POD_EXIT_DELAY_ANNOTATION } from './stages.ts';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from './testing/kube.ts';
 import { readVersions } from './versions.ts';
+import { consistently } from './testing/consistently.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -198,8 +199,7 @@ describe('the harness', () => {
       await cp.stop('kube-scheduler', { signal: 'SIGKILL' });
       expect((await cp.status()).find((s) => s.component === 'kube-scheduler')?.running).toBe(false);
       await api.createNamespacedPod({ namespace: 'default', body: pod('waits') });
-      await new Promise((r) => setTimeout(r, 1_000));
-      expect((await api.readNamespacedPod({ name: 'waits', namespace: 'default' })).spec?.nodeName).toBeUndefined();
+      await consistently('the Pod unscheduled without a scheduler', async () => !(await api.readNamespacedPod({ name: 'waits', namespace: 'default' })).spec?.nodeName, 1_000);
       await cp.start('kube-scheduler');
       await waitFor('pod scheduled after the scheduler restart', async () => {
         return !!(await api.readNamespacedPod({ name: 'waits', namespace: 'default' })).spec?.nodeName;

@@ -6,7 +6,7 @@ export { freePort } from './process.ts';
 export { readVersions, type Versions } from './versions.ts';
 export { GiveUp } from './http-probe.ts';
 export { loopbackWebhookConfigurations, registerLoopbackWebhooks, type LoopbackWebhookOptions, type LoopbackWebhooks } from './loopback-webhooks.ts';
-export { serviceAccountKubeConfig, type ServiceAccountOptions } from './service-account.ts';
+export { readProgramRbac, serviceAccountKubeConfig, type ServiceAccountOptions } from './service-account.ts';
 export { POD_EXIT_CODE_ANNOTATION, POD_EXIT_DELAY_ANNOTATION, STAGES_DIR } from './stages.ts';
 export { ALL_COMPONENTS, NODE_COMPONENTS } from './cluster.ts';
 export { nodeAddresses, REAL_NODE_NAME, type NodeAddresses } from './node/addresses.ts';

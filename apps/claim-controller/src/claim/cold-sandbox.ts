@@ -7,16 +7,11 @@ import {
   ClaimReason,
   CLAIM_UID_LABEL,
   CREATED_BY_LABEL,
-  LAUNCH_TYPE_LABEL,
-  nameHash,
-  SANDBOX_TEMPLATE_DEFAULTS,
-  TEMPLATE_HASH_LABEL,
-  TEMPLATE_REF_ANNOTATION,
-  TEMPLATE_REF_HASH_LABEL,
-  type VolumeClaimTemplate,
-  sandboxBlueprint,
-  templateHash,
   POD_NAME_ANNOTATION,
+  SANDBOX_TEMPLATE_DEFAULTS,
+  sandboxBlueprint,
+  sandboxFromTemplate,
+  type VolumeClaimTemplate,
 } from '@agent-sandbox/api';
 import type { KubeObject, OwnerReference } from '@agent-sandbox/runtime';
 import type { ClaimObject, TemplateObject } from '../kinds.ts';
@@ -99,36 +94,15 @@ export function coldSandbox(claim: ClaimObject, template: TemplateObject, owner:
   if (isRejection(containers)) return containers;
   const vcts = applyVolumeClaimTemplates(blueprint.volumeClaimTemplates, claim, template);
   if (isRejection(vcts)) return vcts;
-  const templateName = template.metadata.name!;
-  const extra = claim.spec.additionalPodMetadata ?? {};
-  const meta = blueprint.podTemplate.metadata ?? {};
-  const labels = { ...meta.labels, ...extra.labels };
-  const annotations = { ...meta.annotations, ...extra.annotations };
-  return {
-    apiVersion: 'agents.x-k8s.io/v1beta1',
-    kind: 'Sandbox',
-    metadata: {
-      name: claim.metadata.name,
-      namespace: claim.metadata.namespace,
-      labels: {
-        [CLAIM_UID_LABEL]: claim.metadata.uid!,
-        [CREATED_BY_LABEL]: createdByOf(claim),
-        [TEMPLATE_REF_HASH_LABEL]: nameHash(templateName),
-        [TEMPLATE_HASH_LABEL]: templateHash(template),
-        [LAUNCH_TYPE_LABEL]: 'cold',
-      },
-      annotations: { [TEMPLATE_REF_ANNOTATION]: templateName, [POD_NAME_ANNOTATION]: claim.metadata.name! },
-      ownerReferences: [owner],
-    },
-    spec: {
-      ...blueprint,
-      podTemplate: {
-        ...(Object.keys(labels).length || Object.keys(annotations).length
-          ? { metadata: { ...(Object.keys(labels).length ? { labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) } }
-          : {}),
-        spec: { ...blueprint.podTemplate.spec, containers },
-      },
-      ...(vcts ? { volumeClaimTemplates: vcts } : {}),
-    },
-  };
+  return sandboxFromTemplate(template, {
+    name: claim.metadata.name,
+    namespace: claim.metadata.namespace!,
+    owner,
+    launchType: 'cold',
+    labels: { [CLAIM_UID_LABEL]: claim.metadata.uid!, [CREATED_BY_LABEL]: createdByOf(claim) },
+    annotations: { [POD_NAME_ANNOTATION]: claim.metadata.name! },
+    podMetadata: claim.spec.additionalPodMetadata,
+    containers,
+    volumeClaimTemplates: vcts,
+  }) as KubeObject;
 }

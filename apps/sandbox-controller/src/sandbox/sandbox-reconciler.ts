@@ -42,7 +42,7 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
   const pods = manager.informer<PodObject>(Kinds.Pod).store;
   const services = manager.informer<ServiceObject>(Kinds.Service).store;
   const pvcs = manager.informer<PvcObject>(Kinds.PersistentVolumeClaim).store;
-  const { client, writer, events } = manager;
+  const { writer, events } = manager;
   const now = options.now ?? (() => new Date());
   // This process's last writes, for reconciles that run before the watch brings them back.
   const ownSandboxes = new OwnWrites<SandboxObject>();
@@ -142,7 +142,7 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
       const existing = pvcs.get(`${sandbox.metadata.namespace}/${want.metadata.name}`);
       if (!existing) {
         try {
-          await client.create(Kinds.PersistentVolumeClaim, want, { fieldManager: writer.fieldManager, signal });
+          await writer.create(Kinds.PersistentVolumeClaim, want, { signal });
           events.event(sandbox, 'Normal', 'PersistentVolumeClaimCreated', `Created PersistentVolumeClaim ${want.metadata.name}`);
         } catch (err) {
           if (!isAlreadyExists(err)) throw err; // made already: the cache has not caught up
@@ -172,7 +172,7 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
     const desired = desiredService(sandbox, hash);
     if (!existing) {
       try {
-        const created = await client.create<ServiceObject>(Kinds.Service, desired, { fieldManager: writer.fieldManager, signal });
+        const created = await writer.create<ServiceObject>(Kinds.Service, desired, { signal });
         events.event(sandbox, 'Normal', 'ServiceCreated', `Created Service ${desired.metadata.name}`);
         return created;
       } catch (err) {
@@ -187,7 +187,8 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
     const spec = { selector: desired.spec!.selector, ports: desired.spec!.ports };
     if (standing === 'adoptable') return adopt(Kinds.Service, existing, sandbox, hash, { spec: { ...spec, ...singleStackIfSelectorless(existing) } }, signal);
     if (serviceUpToDate(existing, desired)) return existing;
-    return client.patch<ServiceObject>(Kinds.Service, ref(existing), { metadata: { labels: desired.metadata.labels }, spec }, { type: 'merge', fieldManager: writer.fieldManager, signal });
+    // Not locked: the selector, ports and these labels of an owned Service have no other writer.
+    return writer.patch<ServiceObject>(Kinds.Service, existing, { metadata: { labels: desired.metadata.labels }, spec }, { signal, lock: false });
   }
 
   /**
@@ -230,12 +231,14 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
       if (pod.metadata.deletionTimestamp || expired) return { pod };
       const patch = podMetadataPatch(pod, metadata);
       if (!patch) return { pod };
-      const patched = await client.patch<PodObject>(Kinds.Pod, ref(pod), { metadata: patch }, { type: 'merge', fieldManager: writer.fieldManager, signal });
+      // Not locked: the kubelet writes the Pod's status all the time, and the labels and
+      // annotations patched here are this program's alone (see the propagated-metadata record).
+      const patched = await writer.patch<PodObject>(Kinds.Pod, pod, { metadata: patch }, { signal, lock: false });
       return { pod: ownPods.remember(patched) };
     }
     if (expired || blocked.length > 0) return {};
     try {
-      const created = await client.create<PodObject>(Kinds.Pod, desiredPod(sandbox, metadata), { fieldManager: writer.fieldManager, signal });
+      const created = await writer.create<PodObject>(Kinds.Pod, desiredPod(sandbox, metadata), { signal });
       if (!quiet(sandbox)) events.event(sandbox, 'Normal', 'PodCreated', `Created Pod ${podName}`);
       ctx.log.info({ pod: podName }, 'created pod');
       return { pod: created };
@@ -260,14 +263,13 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
     const labelPatch = extra.metadata ? podMetadataPatch(obj, extra.metadata) : undefined;
     const patch = {
       metadata: {
-        resourceVersion: obj.metadata.resourceVersion,
         ownerReferences: withController(obj, sandboxRef(sandbox)),
         labels: { ...labelPatch?.labels, [SANDBOX_NAME_HASH_LABEL]: hash },
         ...(labelPatch?.annotations ? { annotations: labelPatch.annotations } : {}),
       },
       ...(extra.spec ? { spec: extra.spec } : {}),
     };
-    const adopted = await client.patch<T>(kind, ref(obj), patch, { type: 'merge', fieldManager: writer.fieldManager, signal });
+    const adopted = await writer.patch<T>(kind, obj, patch, { signal });
     events.event(sandbox, 'Normal', `Adopted${kind.kind}`, `Adopted ${kind.kind} ${obj.metadata.name}`);
     return adopted;
   }
@@ -275,7 +277,7 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
   /** Deletes an owned object if it is still the one read (uid precondition); true when already gone. */
   async function deleteOwned(kind: ResourceKind, obj: KubeObject, signal: AbortSignal): Promise<boolean> {
     try {
-      await client.delete(kind, ref(obj), { preconditions: { uid: obj.metadata.uid }, signal });
+      await writer.delete(kind, obj, { signal });
       return false;
     } catch (err) {
       if (isNotFound(err)) return true;
@@ -294,8 +296,4 @@ function singleStackIfSelectorless(service: ServiceObject): Record<string, unkno
   if (spec.selector && Object.keys(spec.selector).length > 0) return {};
   if (spec.ipFamilyPolicy !== 'RequireDualStack') return {};
   return { ipFamilyPolicy: 'SingleStack', ipFamilies: (spec.ipFamilies ?? []).slice(0, 1) };
-}
-
-function ref(obj: KubeObject): { namespace?: string; name: string } {
-  return { namespace: obj.metadata.namespace, name: obj.metadata.name! };
 }

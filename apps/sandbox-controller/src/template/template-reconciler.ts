@@ -13,7 +13,7 @@ type Outcome = Omit<ConditionInput, 'type' | 'observedGeneration'>;
 export function templateReconciler(manager: Manager, options: { now?: () => Date } = {}): Reconciler {
   const templates = manager.informer<TemplateObject>(SandboxTemplateKind).store;
   const policies = manager.informer<NetworkPolicyObject>(Kinds.NetworkPolicy).store;
-  const { client, writer, events } = manager;
+  const { writer, events } = manager;
   const now = options.now ?? (() => new Date());
 
   return async (req, ctx) => {
@@ -58,7 +58,7 @@ export function templateReconciler(manager: Manager, options: { now?: () => Date
       if (template.spec.networkPolicyManagement === 'Unmanaged') {
         if (existing && owned) {
           try {
-            await client.delete(Kinds.NetworkPolicy, { namespace, name: policyName }, { preconditions: { uid: existing.metadata.uid }, signal });
+            await writer.delete(Kinds.NetworkPolicy, existing, { signal });
             events.event(template, 'Normal', 'NetworkPolicyDeleted', `Deleted NetworkPolicy ${policyName}: the template's network policy is unmanaged`);
           } catch (err) {
             if (!isNotFound(err)) throw err;
@@ -77,7 +77,7 @@ export function templateReconciler(manager: Manager, options: { now?: () => Date
       if (!existing) {
         // Create, not apply: an apply would take over a policy the cache has not shown us yet.
         try {
-          await client.create(Kinds.NetworkPolicy, desired, { fieldManager: writer.fieldManager, signal });
+          await writer.create(Kinds.NetworkPolicy, desired, { signal });
         } catch (err) {
           if (isAlreadyExists(err)) throw new Error(`NetworkPolicy ${policyName} exists already; looking again`, { cause: err });
           throw err;

@@ -2,16 +2,12 @@
 import {
   ConditionType,
   isFreshMember,
-  LAUNCH_TYPE_LABEL,
   nameHash,
   SAFE_TO_EVICT_ANNOTATION,
-  TEMPLATE_HASH_LABEL,
-  TEMPLATE_REF_ANNOTATION,
-  TEMPLATE_REF_HASH_LABEL,
+  sandboxFromTemplate,
   WARM_POOL_SANDBOX_LABEL,
   WarmPoolReason,
   type SandboxWarmPoolStatus,
-  sandboxBlueprint,
 } from '@agent-sandbox/api';
 import { findCondition, setCondition, type Condition, type KubeObject, type OwnerReference } from '@agent-sandbox/runtime';
 import type { PoolObject, SandboxObject, TemplateObject } from '../kinds.ts';
@@ -49,34 +45,16 @@ export function poolSelector(poolName: string): string {
 
 /** A new member: `<pool>-xxxxx`, controlled by the pool, labelled for the pool and the template version. */
 export function memberSandbox(pool: PoolObject, template: TemplateObject, hash: string, owner: OwnerReference): KubeObject {
-  const blueprint = sandboxBlueprint(template);
-  const templateName = template.metadata.name!;
-  return {
-    apiVersion: 'agents.x-k8s.io/v1beta1',
-    kind: 'Sandbox',
-    metadata: {
-      generateName: `${pool.metadata.name}-`,
-      namespace: pool.metadata.namespace,
-      labels: {
-        [WARM_POOL_SANDBOX_LABEL]: nameHash(pool.metadata.name!),
-        [TEMPLATE_REF_HASH_LABEL]: nameHash(templateName),
-        [TEMPLATE_HASH_LABEL]: hash,
-        [LAUNCH_TYPE_LABEL]: 'warm',
-      },
-      annotations: { [TEMPLATE_REF_ANNOTATION]: templateName },
-      ownerReferences: [owner],
-    },
-    spec: {
-      ...blueprint,
-      podTemplate: {
-        metadata: {
-          ...(blueprint.podTemplate.metadata?.labels ? { labels: blueprint.podTemplate.metadata.labels } : {}),
-          annotations: { ...blueprint.podTemplate.metadata?.annotations, [SAFE_TO_EVICT_ANNOTATION]: 'true' },
-        },
-        spec: blueprint.podTemplate.spec,
-      },
-    },
-  };
+  return sandboxFromTemplate(template, {
+    generateName: `${pool.metadata.name}-`,
+    namespace: pool.metadata.namespace!,
+    owner,
+    launchType: 'warm',
+    hash,
+    labels: { [WARM_POOL_SANDBOX_LABEL]: nameHash(pool.metadata.name!) },
+    // An unclaimed member may be evicted to pack nodes; a claim takes this away.
+    podMetadata: { annotations: { [SAFE_TO_EVICT_ANNOTATION]: 'true' } },
+  }) as KubeObject;
 }
 
 export interface StatusInput {

@@ -4,12 +4,10 @@ import {
   type SandboxWarmPoolStatus,
   templateHash,
 } from '@agent-sandbox/api';
-import { CONTROLLER_UID_INDEX, controllerOf, isConflict, isNotFound, OwnWrites, type Manager, type Reconciler } from '@agent-sandbox/runtime';
+import { CONTROLLER_UID_INDEX, controllerOf, isConflict, isNotFound, OwnWrites, slowStart, type Expectations, type Manager, type Reconciler } from '@agent-sandbox/runtime';
 import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
-import type { Expectations } from './expectations.ts';
 import { memberSandbox, memberView, onlyCountsDiffer, poolStatus, statusDiffers } from './members.ts';
 import { plan } from './plan.ts';
-import { slowStart } from './slow-start.ts';
 
 /** Index of Sandboxes by `<namespace>/<pool label value>`: orphans a pool may adopt. */
 export const POOL_LABEL_INDEX = 'pool-label';
@@ -33,7 +31,7 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
   const pools = manager.informer<PoolObject>(PoolKind).store;
   const sandboxes = manager.informer<SandboxObject>(SandboxKind).store;
   const templates = manager.informer<TemplateObject>(TemplateKind).store;
-  const { client, writer, events } = manager;
+  const { writer, events } = manager;
   const { expectations } = options;
   const now = options.now ?? Date.now;
   const statusIntervalMs = options.statusIntervalMs ?? 1_000;
@@ -59,9 +57,7 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
     const orphans = sandboxes.byIndex(POOL_LABEL_INDEX, `${namespace}/${nameHash(pool.metadata.name!)}`).filter((s) => !controllerOf(s) && !s.metadata.deletionTimestamp);
     for (const orphan of orphans) {
       try {
-        await client.patch(SandboxKind, { namespace, name: orphan.metadata.name! }, {
-          metadata: { resourceVersion: orphan.metadata.resourceVersion, ownerReferences: [...(orphan.metadata.ownerReferences ?? []), owner] },
-        }, { type: 'merge', fieldManager: writer.fieldManager, signal });
+        await writer.patch(SandboxKind, orphan, { metadata: { ownerReferences: [...(orphan.metadata.ownerReferences ?? []), owner] } }, { signal });
         ctx.log.info({ sandbox: orphan.metadata.name }, 'adopted an orphaned member');
       } catch (err) {
         if (!isConflict(err) && !isNotFound(err)) throw err;
@@ -83,6 +79,8 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
 
     let error: unknown;
     if (expectations.satisfied(req.key)) {
+      /** Members the plan deleted that are still there: no replacement is made for them. */
+      let kept = 0;
       if (decided.delete.length > 0) {
         const byName = new Map(sandboxesOfPool.map((s) => [s.metadata.name!, s]));
         expectations.expectDeletes(req.key, decided.delete.map((m) => m.name));
@@ -91,19 +89,24 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
             const s = byName.get(m.name)!;
             try {
               // The resourceVersion precondition loses to a claim that took the member meanwhile.
-              await client.delete(SandboxKind, { namespace, name: m.name }, { preconditions: { uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion }, propagationPolicy: 'Background', signal });
+              await writer.delete(SandboxKind, s, { lock: true, propagationPolicy: 'Background', signal });
             } catch (err) {
               expectations.deletionObserved(req.key, m.name);
+              // Gone already: its replacement is due. Changed since it was read (taken by a claim,
+              // written by someone) or not deleted for another reason: it still counts until the
+              // next pass has looked at it again, or the pool would exceed its size.
+              if (!isNotFound(err)) kept++;
               if (!isConflict(err) && !isNotFound(err)) error ??= err;
             }
           }),
         );
-        ctx.log.info({ deleted: decided.delete.length }, 'deleted members');
+        ctx.log.info({ deleted: decided.delete.length - kept, kept }, 'deleted members');
       }
-      if (decided.create > 0 && template && hash) {
+      const create = Math.max(0, decided.create - kept);
+      if (create > 0 && template && hash) {
         const body = memberSandbox(pool, template, hash, owner);
         const result = await slowStart(
-          decided.create,
+          create,
           options.maxBatch,
           async () => {
             try {
@@ -115,7 +118,7 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
           },
           (n) => expectations.expectCreates(req.key, n),
         );
-        ctx.log.info({ wanted: decided.create, created: result.made }, 'created members');
+        ctx.log.info({ wanted: create, created: result.made }, 'created members');
         if (result.error) error ??= result.error;
       }
     }

@@ -1,9 +1,10 @@
 import type { Logger } from '@agent-sandbox/telemetry';
 import { ApiError, isGone } from '../client/api-error.ts';
-import { collectionPath, kindId, type ResourceKind } from '../client/kinds.ts';
+import { kindId, type ResourceKind } from '../client/kinds.ts';
 import type { KubeClient } from '../client/kube-client.ts';
 import { objectKey, type KubeObject, type ObjectList } from '../client/objects.ts';
-import { jitter, sleep } from '../time/clock.ts';
+import { jitter, realClock, sleep, type Clock, type TimerHandle } from '../time/clock.ts';
+import { clientListerWatcher, type ListerWatcher, type WatchEvent } from './lister-watcher.ts';
 import { Store } from './store.ts';
 import { admitObject, type Transform } from './trim.ts';
 
@@ -16,7 +17,10 @@ export interface EventHandlers<T extends KubeObject = KubeObject> {
 
 export interface InformerOptions<T extends KubeObject = KubeObject> {
   kind: ResourceKind;
-  client: KubeClient;
+  /** The API server; or, instead, `listerWatcher`. */
+  client?: KubeClient;
+  /** Where lists and watches come from (default: the client's REST list and watch). */
+  listerWatcher?: ListerWatcher<T>;
   log: Logger;
   /** One namespace, or all of them. */
   namespace?: string;
@@ -35,11 +39,7 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   /** First retry delay after a failed list or watch; doubles to `maxBackoffMs`. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-}
-
-interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: KubeObject;
+  clock?: Clock;
 }
 
 /** Counters for tests and debugging. */
@@ -63,6 +63,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly store = new Store<T>();
   readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, watchdogFired: 0 };
   readonly #options: InformerOptions<T>;
+  readonly #source: ListerWatcher<T>;
+  readonly #clock: Clock;
   readonly #log: Logger;
   readonly #handlers: EventHandlers<T>[] = [];
   #resourceVersion = '';
@@ -79,6 +81,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   constructor(options: InformerOptions<T>) {
     this.kind = options.kind;
     this.#options = options;
+    const { client, namespace, labelSelector, fieldSelector } = options;
+    if (options.listerWatcher) this.#source = options.listerWatcher;
+    else if (client) this.#source = clientListerWatcher<T>(client, options.kind, { namespace, labelSelector, fieldSelector });
+    else throw new Error(`informer ${kindId(options.kind)}: needs a client or a listerWatcher`);
+    this.#clock = options.clock ?? realClock;
     this.#log = options.log.child({ informer: kindId(options.kind), ...(options.namespace ? { namespace: options.namespace } : {}) });
   }
 
@@ -155,18 +162,19 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (needList) {
           await this.#list();
           needList = false;
+          backoff = initial;
           if (this.#paused) continue;
         }
         if (this.#resumeFrom !== undefined) {
           this.#resourceVersion = this.#resumeFrom;
           this.#resumeFrom = undefined;
         }
-        const startedAt = Date.now();
+        const startedAt = this.#clock.monotonic();
         const sawEvents = await this.#watch();
         if (sawEvents) backoff = initial;
-        else if (Date.now() - startedAt < 1000 && !this.#paused && !stop.aborted) {
+        else if (this.#clock.monotonic() - startedAt < 1000 && !this.#paused && !stop.aborted) {
           // A server that ends watches at once must not be asked again in a tight loop.
-          await sleep(jitter(backoff, 0.5), stop);
+          await sleep(jitter(backoff, 0.5), stop, this.#clock);
           backoff = Math.min(backoff * 2, max);
         }
       } catch (err) {
@@ -186,14 +194,13 @@ export class Informer<T extends KubeObject = KubeObject> {
           continue;
         }
         this.#log.warn({ err: describe(err), retryInMs: Math.round(backoff) }, needList ? 'list failed' : 'watch failed');
-        await sleep(jitter(backoff, 0.5), stop);
+        await sleep(jitter(backoff, 0.5), stop, this.#clock);
         backoff = Math.min(backoff * 2, max);
       }
     }
   }
 
   async #list(): Promise<void> {
-    const { client, kind, namespace, labelSelector, fieldSelector } = this.#options;
     const limit = this.#options.pageSize ?? 500;
     const items: T[] = [];
     let cont: string | undefined;
@@ -201,11 +208,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.stats.lists++;
     do {
       // No resourceVersion: a consistent read from etcd; the pages share its snapshot.
-      const page: ObjectList<T> = await client.list<T>(kind, {
-        namespace,
-        query: { limit, continue: cont, labelSelector, fieldSelector },
-        signal: this.#stop.signal,
-      });
+      const page: ObjectList<T> = await this.#source.list({ limit, continue: cont, signal: this.#stop.signal });
       for (const item of page.items) {
         // Items of a list carry no apiVersion or kind; the cache keeps them whole objects.
         item.apiVersion ??= page.apiVersion;
@@ -233,20 +236,25 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** One watch; resolves when the server ends it or the watchdog closes it; true if events arrived. */
   async #watch(): Promise<boolean> {
-    const { client, kind, namespace, labelSelector, fieldSelector } = this.#options;
     const minTimeout = this.#options.minWatchTimeoutMs ?? 300_000;
     const timeoutSeconds = Math.max(1, Math.floor(jitter(minTimeout) / 1000));
     const watchdogMs = this.#options.watchdogMs ?? 120_000;
+    // A stop that came while the list was in flight has fired already: open no watch.
+    if (this.#stop.signal.aborted) return false;
     const abort = new AbortController();
     this.#watchAbort = abort;
     const onStop = () => abort.abort();
     this.#stop.signal.addEventListener('abort', onStop, { once: true });
     let sawEvents = false;
     this.#watchMadeProgress = false;
-    let watchdog: NodeJS.Timeout | undefined;
+    let watchdog: TimerHandle | undefined;
+    const disarm = () => {
+      if (watchdog !== undefined) this.#clock.clearTimer(watchdog);
+      watchdog = undefined;
+    };
     const arm = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
+      disarm();
+      watchdog = this.#clock.setTimer(() => {
         this.stats.watchdogFired++;
         this.#log.warn({ silentMs: watchdogMs }, 'watch stream silent: reopening');
         abort.abort();
@@ -255,13 +263,14 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.stats.watches++;
     arm();
     try {
-      await client.stream(collectionPath(kind, namespace), {
-        query: { watch: true, allowWatchBookmarks: true, resourceVersion: this.#resourceVersion, timeoutSeconds, labelSelector, fieldSelector },
+      await this.#source.watch({
+        resourceVersion: this.#resourceVersion,
+        timeoutSeconds,
         signal: abort.signal,
         onData: arm,
-        onLine: (line) => {
+        onEvent: (event) => {
           sawEvents = true;
-          this.#onEvent(line as WatchEvent);
+          this.#onEvent(event);
           this.#watchMadeProgress = true;
         },
       });
@@ -269,14 +278,14 @@ export class Informer<T extends KubeObject = KubeObject> {
       // A close we asked for (watchdog, pause, stop) is not a failure: the loop decides what next.
       if (!abort.signal.aborted || isGone(err)) throw err;
     } finally {
-      clearTimeout(watchdog);
+      disarm();
       this.#stop.signal.removeEventListener('abort', onStop);
       if (this.#watchAbort === abort) this.#watchAbort = undefined;
     }
     return sawEvents;
   }
 
-  #onEvent(event: WatchEvent): void {
+  #onEvent(event: WatchEvent<T>): void {
     if (event.type === 'ERROR') {
       const status = event.object as unknown as { code?: number; reason?: string; message?: string };
       throw ApiError.fromStatus(status.code ?? 500, status);
@@ -286,7 +295,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (rv) this.#resourceVersion = rv;
       return;
     }
-    const obj = this.#admit(event.object as T);
+    const obj = this.#admit(event.object);
     const key = objectKey(obj);
     if (event.type === 'DELETED') {
       const old = this.store.remove(key);

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from './api-error.ts';
 import { collectionPath, objectPath, type ResourceKind } from './kinds.ts';
@@ -16,6 +18,9 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** Sockets already counted in some client's stats (a keep-alive socket serves many requests). */
+const KNOWN_SOCKETS = new WeakSet<object>();
+
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
@@ -24,67 +29,147 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
   apply: 'application/apply-patch+yaml',
 };
 
-/** Credentials and TLS settings are re-read this often so rotated tokens are picked up. */
-const CREDENTIALS_TTL_MS = 60_000;
+export interface KubeClientOptions {
+  /**
+   * How often credentials and TLS settings are read again from the kubeconfig (rotated tokens,
+   * exec plugins, renewed client certificates). Default 60 s.
+   */
+  credentialsTtlMs?: number;
+}
+
+/** What a request is sent with: the headers and basic auth of the moment, and the agent. */
+interface Credentials {
+  headers: Record<string, string>;
+  auth: string | undefined;
+  agent: http.Agent;
+}
+
+/** Connection counts, for tests and diagnostics. */
+export interface TransportStats {
+  /** Agents made: one, plus one per change of TLS material. */
+  agents: number;
+  /** TCP (or TLS) connections opened. */
+  connections: number;
+}
 
 /**
  * A small REST client over node:http(s). @kubernetes/client-node supplies the kubeconfig
  * handling (TLS material, tokens, exec plugins); requests, streaming watches and error
  * decoding are ours, so the watch loop owns its timeouts and aborts.
+ *
+ * Credentials are read again every `credentialsTtlMs`. A new token only changes the headers
+ * of the requests that follow; connections in use are never touched, so a refresh breaks no
+ * watch and never turns a write the server accepted into a reported failure. Only new TLS
+ * material (a renewed client certificate, another CA) makes a new agent, and the old one is
+ * closed once the requests it carries have ended.
  */
 export class KubeClient {
   readonly server: URL;
+  readonly stats: TransportStats = { agents: 0, connections: 0 };
   readonly #kubeConfig: KubeConfig;
-  #options: Promise<https.RequestOptions> | undefined;
-  #optionsAt = 0;
-  #agent: http.Agent | undefined;
+  readonly #credentialsTtlMs: number;
+  #credentials: Promise<Credentials> | undefined;
+  #credentialsAt = 0;
+  #agent: { agent: http.Agent; tls: string } | undefined;
+  /** Requests in flight per agent, so a replaced agent is closed only once it is idle. */
+  readonly #inFlight = new Map<http.Agent, number>();
+  readonly #retired = new Set<http.Agent>();
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig: no current cluster');
     this.server = new URL(cluster.server);
     this.#kubeConfig = kubeConfig;
+    this.#credentialsTtlMs = options.credentialsTtlMs ?? 60_000;
   }
 
-  async #requestOptions(): Promise<https.RequestOptions> {
-    const now = Date.now();
-    if (!this.#options || now - this.#optionsAt > CREDENTIALS_TTL_MS) {
-      this.#optionsAt = now;
-      this.#options = (async () => {
-        const opts: https.RequestOptions = {};
-        await this.#kubeConfig.applyToHTTPSOptions(opts);
-        const isHttps = this.server.protocol === 'https:';
-        const agentOptions = { keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername };
-        this.#agent?.destroy();
-        this.#agent = isHttps ? new https.Agent(agentOptions) : new http.Agent({ keepAlive: true });
-        return { headers: { ...(opts.headers ?? {}) }, auth: opts.auth, agent: this.#agent };
-      })();
-      this.#options.catch(() => (this.#options = undefined));
+  #requestCredentials(): Promise<Credentials> {
+    const now = performance.now();
+    if (!this.#credentials || now - this.#credentialsAt > this.#credentialsTtlMs) {
+      this.#credentialsAt = now;
+      const reading = this.#readCredentials();
+      // A failed read is tried again by the next request; until then the last good one stays.
+      const previous = this.#credentials;
+      this.#credentials = reading;
+      reading.catch(() => {
+        if (this.#credentials === reading) this.#credentials = previous;
+        this.#credentialsAt = 0;
+      });
+      return previous ? reading.catch(() => previous) : reading;
     }
-    return this.#options;
+    return this.#credentials;
+  }
+
+  async #readCredentials(): Promise<Credentials> {
+    const opts: https.RequestOptions = {};
+    await this.#kubeConfig.applyToHTTPSOptions(opts);
+    const isHttps = this.server.protocol === 'https:';
+    const tls = isHttps ? tlsFingerprint(opts) : '';
+    if (!this.#agent || this.#agent.tls !== tls) {
+      const agent = isHttps
+        ? new https.Agent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername })
+        : new http.Agent({ keepAlive: true });
+      this.stats.agents++;
+      if (this.#agent) this.#retire(this.#agent.agent);
+      this.#agent = { agent, tls };
+    }
+    return { headers: { ...((opts.headers ?? {}) as Record<string, string>) }, auth: opts.auth ?? undefined, agent: this.#agent.agent };
+  }
+
+  /** Closes a replaced agent once nothing is in flight on it; its requests finish undisturbed. */
+  #retire(agent: http.Agent): void {
+    if ((this.#inFlight.get(agent) ?? 0) === 0) agent.destroy();
+    else this.#retired.add(agent);
+  }
+
+  #track(agent: http.Agent, delta: 1 | -1): void {
+    const n = (this.#inFlight.get(agent) ?? 0) + delta;
+    if (n > 0) return void this.#inFlight.set(agent, n);
+    this.#inFlight.delete(agent);
+    if (this.#retired.delete(agent)) agent.destroy();
   }
 
   async #open(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
-    const base = await this.#requestOptions();
+    const credentials = await this.#requestCredentials();
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: Record<string, string | number> = { ...(base.headers as Record<string, string>), accept: 'application/json' };
+    const headers: Record<string, string | number> = { ...credentials.headers, accept: 'application/json' };
     if (payload) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = payload.length;
     }
     const transport = url.protocol === 'https:' ? https : http;
+    const { agent } = credentials;
+    this.#track(agent, 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#track(agent, -1);
+    };
     return new Promise((resolve, reject) => {
-      const req = transport.request(url, { method, headers, agent: base.agent, auth: base.auth ?? undefined, signal: options.signal });
+      const req = transport.request(url, { method, headers, agent, auth: credentials.auth, signal: options.signal });
       let timer: NodeJS.Timeout | undefined;
       if (options.timeoutMs) timer = setTimeout(() => req.destroy(new ApiError(0, 'Timeout', `${method} ${url.pathname}: no answer in ${options.timeoutMs} ms`)), options.timeoutMs);
+      req.on('socket', (socket) => {
+        if (KNOWN_SOCKETS.has(socket)) return;
+        KNOWN_SOCKETS.add(socket);
+        this.stats.connections++;
+      });
+      let answered = false;
       req.on('response', (res) => {
         clearTimeout(timer);
+        answered = true;
+        res.once('close', release);
         resolve(res);
+      });
+      req.on('close', () => {
+        if (!answered) release();
       });
       req.on('error', (err) => {
         clearTimeout(timer);
+        release();
         reject(err instanceof ApiError ? err : new ApiError(0, (err as NodeJS.ErrnoException).code ?? err.name, `${method} ${url.pathname}: ${err.message}`));
       });
       req.end(payload);
@@ -140,11 +225,14 @@ export class KubeClient {
     const onAbort = () => res.destroy(new ApiError(0, 'Aborted', `watch ${path}: aborted`));
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // A chunk may end inside a multi-byte character: the decoder keeps the partial bytes for
+    // the next chunk instead of turning them into U+FFFD.
+    const decoder = new StringDecoder('utf8');
     let pending = '';
     try {
       for await (const chunk of res) {
         options.onData?.();
-        pending += (chunk as Buffer).toString('utf8');
+        pending += decoder.write(chunk as Buffer);
         let nl: number;
         while ((nl = pending.indexOf('\n')) !== -1) {
           const line = pending.slice(0, nl).trim();
@@ -217,6 +305,18 @@ export class KubeClient {
   }
 
   close(): void {
-    this.#agent?.destroy();
+    this.#agent?.agent.destroy();
+    for (const agent of this.#retired) agent.destroy();
+    this.#retired.clear();
   }
+}
+
+/** What identifies the TLS side of a connection: a change means a new agent. */
+function tlsFingerprint(opts: https.RequestOptions): string {
+  const hash = createHash('sha256');
+  for (const part of [opts.ca, opts.cert, opts.key]) {
+    for (const item of Array.isArray(part) ? part : [part]) hash.update(item === undefined ? '-' : typeof item === 'string' ? item : Buffer.isBuffer(item) ? item : JSON.stringify(item)).update('\0');
+  }
+  hash.update(String(opts.rejectUnauthorized)).update('\0').update(opts.servername ?? '');
+  return hash.digest('hex');
 }

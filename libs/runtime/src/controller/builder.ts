@@ -20,18 +20,26 @@ export interface ControllerOptionsInput {
 export interface ControllerHost {
   informer<T extends KubeObject>(kind: ResourceKind): Informer<T>;
   register(spec: { name: string; kind: ResourceKind; reconcile: Reconciler; concurrency?: number }): Controller;
+  /** Whether `obj` is exactly what this process's own last write of it produced (Writer.wrote). */
+  wrote?(kind: ResourceKind, obj: KubeObject): boolean;
 }
 
 interface Source {
   kind: ResourceKind;
   map: MapFn;
   predicates: Predicate[];
+  /** The reconciled kind itself: an update that only brings back our own last write is dropped. */
+  primary?: boolean;
 }
 
 /**
  * controller-runtime's builder: `for` the reconciled kind, `owns` kinds it creates (an event
  * enqueues the controlling owner), `watches` any kind through a map function, each with
- * predicates. Handlers only enqueue keys; the reconcile reads the world afresh.
+ * predicates. Handlers only enqueue keys; the reconcile reads the world afresh. An update
+ * enqueues what the new version maps to and what the old one did. An update of the reconciled
+ * object that only brings back this process's own last write of it enqueues nothing: the
+ * reconcile that wrote it ended knowing it (and one that was still running when it arrived
+ * goes on from its own write).
  */
 export class ControllerBuilder {
   readonly #host: ControllerHost;
@@ -48,7 +56,7 @@ export class ControllerBuilder {
   for(kind: ResourceKind, options: WatchOptions = {}): this {
     if (this.#for) throw new Error(`controller ${this.#name}: for() already called`);
     this.#for = kind;
-    this.#sources.push({ kind, map: (obj) => [objectKey(obj)], predicates: options.predicates ?? [] });
+    this.#sources.push({ kind, map: (obj) => [objectKey(obj)], predicates: options.predicates ?? [], primary: true });
     return this;
   }
 
@@ -74,8 +82,14 @@ export class ControllerBuilder {
     for (const source of this.#sources) {
       const informer = this.#host.informer(source.kind);
       const fire = (event: ObjectEvent) => {
+        // The reconcile that wrote this version finished knowing it: nothing new to look at.
+        if (source.primary && event.type === 'update' && this.#host.wrote?.(source.kind, event.obj)) return;
         if (!source.predicates.every((p) => p(event))) return;
-        for (const key of source.map(event.obj)) controller.enqueue(key);
+        const keys = new Set(source.map(event.obj));
+        // An update reaches the objects the old version belonged to as well (controller-runtime
+        // does the same): a Sandbox whose controller moved from a pool to a claim concerns both.
+        if (event.type === 'update') for (const key of source.map(event.old)) keys.add(key);
+        for (const key of keys) controller.enqueue(key);
       };
       const handlers: EventHandlers = {
         add: (obj) => fire({ type: 'add', obj }),

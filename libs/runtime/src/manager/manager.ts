@@ -28,6 +28,12 @@ export interface ManagerOptions {
   tracer?: Tracer;
   /** With it, controllers run only while this replica holds the Lease. */
   leaderElection?: LeaderElectionOptions;
+  /**
+   * Called once leadership has been lost and every write fenced (the controllers are stopping):
+   * a program exits here, as controller-runtime's do, and comes back as a fresh candidate.
+   * Without it the replica stays up and campaigns again.
+   */
+  onLeadershipLost?: () => void;
   informers?: InformerTuning;
   /** How long `stop` waits for in-flight reconciles before releasing the lease anyway. */
   drainTimeoutMs?: number;
@@ -67,6 +73,8 @@ export class Manager implements ControllerHost {
     this.registry = options.registry ?? createMetricsRegistry();
     this.metrics = new RuntimeMetrics(this.registry);
     this.writer = new Writer(options.client, options.name);
+    // Under leader election nothing is written until this replica leads.
+    if (options.leaderElection) this.writer.fence('not the leader');
     this.events = new EventRecorder({ client: options.client, log: options.log, component: options.name, onDrop: () => this.metrics.eventsDropped.inc() });
     this.#tracer = options.tracer ?? trace.getTracer(options.name);
   }
@@ -96,6 +104,11 @@ export class Manager implements ControllerHost {
       if (this.#started) informer.start();
     }
     return informer as unknown as Informer<T>;
+  }
+
+  /** Whether `obj` is exactly what this process's own last write of it produced. */
+  wrote(kind: ResourceKind, obj: KubeObject): boolean {
+    return this.writer.wrote(kind, obj);
   }
 
   controller(name: string): ControllerBuilder {
@@ -156,12 +169,17 @@ export class Manager implements ControllerHost {
     this.#elector = new LeaderElector(this.client, this.log, election, {
       onStartedLeading: () => {
         this.metrics.leader.set({ name: election.name }, 1);
-        if (!this.#stopping) this.#startControllers();
+        if (this.#stopping) return;
+        this.writer.unfence();
+        this.#startControllers();
       },
       onStoppedLeading: () => {
         this.metrics.leader.set({ name: election.name }, 0);
-        // Stop at once: another replica may be leading already.
+        // Before returning: no write may leave this process from now on, and none in flight
+        // may land (the renew deadline is up; a standby may acquire the lease soon).
+        this.writer.fence('leadership lost');
         for (const { controller } of this.#controllers) void controller.stop({ wait: false });
+        this.#options.onLeadershipLost?.();
       },
     });
     this.#elector.start();

@@ -49,6 +49,11 @@ export const managerFlags = {
     help: 'How long the leader keeps trying to renew before it stops reconciling.',
     default: 10_000,
   },
+  'leader-election-exit-on-loss': {
+    kind: 'boolean',
+    help: 'Exit (code 1) when leadership is lost, so the replica restarts as a fresh candidate; false: stop reconciling and campaign again.',
+    default: true,
+  },
   'leader-election-retry-period': {
     kind: 'duration',
     help: 'Interval between renewals, and between attempts to acquire.',
@@ -109,6 +114,7 @@ export function createManager(ctx: ManagerProgramContext, options: CreateManager
           },
         }
       : {}),
+    ...(flags['leader-elect'] && flags['leader-election-exit-on-loss'] ? { onLeadershipLost: () => exitOnLostLeadership(log) } : {}),
     informers: options.informers,
     // Leave time within --shutdown-timeout to release the lease and flush.
     drainTimeoutMs: Math.max(1_000, flags['shutdown-timeout'] - 3_000),
@@ -116,6 +122,17 @@ export function createManager(ctx: ManagerProgramContext, options: CreateManager
   });
   manager.attach(health);
   return manager;
+}
+
+/**
+ * Leadership lost: the writes are fenced and the controllers stopping; the process ends now,
+ * with no graceful drain (another replica may be leading), as a controller-runtime manager does.
+ */
+function exitOnLostLeadership(log: Logger): void {
+  log.error('leader election lost: exiting');
+  const exit = () => process.exit(1);
+  setTimeout(exit, 1_000).unref();
+  log.flush(exit);
 }
 
 function inClusterNamespace(): string | undefined {

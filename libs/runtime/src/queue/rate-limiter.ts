@@ -1,4 +1,4 @@
-import { realClock, type Clock } from '../time/clock.ts';
+import { realClock, sleep, type Clock } from '../time/clock.ts';
 
 /** How long to wait before a key is retried; `forget` when it has succeeded. */
 export interface RateLimiter {
@@ -35,31 +35,62 @@ export class ExponentialFailureRateLimiter implements RateLimiter {
 }
 
 /**
- * One token bucket over all keys (client-go: 10 per second, bursts of 100), so a storm of
- * failures across many keys cannot hammer the API server. A reservation beyond the tokens
- * at hand is a delay, not a refusal.
+ * A token bucket: `rate` tokens a second, at most `burst` at hand. A reservation beyond the
+ * tokens at hand is a delay, not a refusal: the bucket goes into debt and later callers wait
+ * behind earlier ones, so callers are served in the order they asked. One mechanism for the
+ * work queue's overall retry limit and for programs that pace their own actions.
  */
-export class BucketRateLimiter implements RateLimiter {
-  readonly #qps: number;
+export class TokenBucket {
+  readonly #rate: number;
   readonly #burst: number;
   readonly #clock: Clock;
   #tokens: number;
   #last: number;
 
-  constructor(qps = 10, burst = 100, clock: Clock = realClock) {
-    this.#qps = qps;
-    this.#burst = burst;
+  constructor(ratePerSecond: number, burst: number, clock: Clock = realClock) {
+    if (!(ratePerSecond > 0)) throw new Error(`token bucket: rate must be above 0; got ${ratePerSecond}`);
+    this.#rate = ratePerSecond;
+    this.#burst = Math.max(1, burst);
     this.#clock = clock;
-    this.#tokens = burst;
-    this.#last = clock.now();
+    this.#tokens = this.#burst;
+    this.#last = clock.monotonic();
+  }
+
+  /** Takes a token now and says how long (ms) to wait before using it (0: at once). */
+  reserve(): number {
+    const now = this.#clock.monotonic();
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#last) * this.#rate) / 1000);
+    this.#last = now;
+    this.#tokens -= 1;
+    return this.#tokens >= 0 ? 0 : (-this.#tokens / this.#rate) * 1000;
+  }
+
+  /** Resolves when a token may be used; rejects (and gives the token back) if `signal` aborts first. */
+  async take(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const wait = this.reserve();
+    if (wait <= 0) return;
+    await sleep(wait, signal, this.#clock);
+    if (signal?.aborted) {
+      this.#tokens = Math.min(this.#burst, this.#tokens + 1);
+      throw signal.reason;
+    }
+  }
+}
+
+/**
+ * One token bucket over all keys (client-go: 10 per second, bursts of 100), so a storm of
+ * failures across many keys cannot hammer the API server.
+ */
+export class BucketRateLimiter implements RateLimiter {
+  readonly #bucket: TokenBucket;
+
+  constructor(qps = 10, burst = 100, clock: Clock = realClock) {
+    this.#bucket = new TokenBucket(qps, burst, clock);
   }
 
   when(): number {
-    const now = this.#clock.now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#last) * this.#qps) / 1000);
-    this.#last = now;
-    this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : (-this.#tokens / this.#qps) * 1000;
+    return this.#bucket.reserve();
   }
 
   forget(): void {}

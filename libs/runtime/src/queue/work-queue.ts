@@ -40,9 +40,8 @@ export class WorkQueue {
   #shuttingDown = false;
   #drained: Array<() => void> = [];
 
-  /** Delayed adds: key → when it is due, and a heap over those times (stale entries skipped). */
-  readonly #waiting = new Map<string, number>();
-  readonly #timetable = new MinHeap<{ at: number; key: string }>();
+  /** Delayed adds: when each key is due (monotonic ms), earliest first. */
+  readonly #waiting = new MinHeap();
   #timer: { handle: TimerHandle; at: number } | undefined;
 
   constructor(options: WorkQueueOptions = {}) {
@@ -72,7 +71,7 @@ export class WorkQueue {
 
   /** Milliseconds the longest-held key has been held, for the stuck-worker gauges. */
   longestRunningMs(): number {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     let longest = 0;
     for (const since of this.#processing.values()) longest = Math.max(longest, now - since);
     return longest;
@@ -90,11 +89,10 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.#shuttingDown) return;
     if (ms <= 0) return this.add(key);
-    const at = this.#clock.now() + ms;
+    const at = this.#clock.monotonic() + ms;
     const current = this.#waiting.get(key);
     if (current !== undefined && current <= at) return;
     this.#waiting.set(key, at);
-    this.#timetable.push({ at, key });
     this.#schedule();
   }
 
@@ -125,7 +123,7 @@ export class WorkQueue {
     const since = this.#processing.get(key);
     if (since === undefined) return;
     this.#processing.delete(key);
-    this.#metrics?.workDuration((this.#clock.now() - since) / 1000);
+    this.#metrics?.workDuration((this.#clock.monotonic() - since) / 1000);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key);
     if (this.#processing.size === 0 && this.#shuttingDown) for (const d of this.#drained.splice(0)) d();
   }
@@ -148,7 +146,7 @@ export class WorkQueue {
   }
 
   #push(key: string): void {
-    this.#addedAt.set(key, this.#clock.now());
+    this.#addedAt.set(key, this.#clock.monotonic());
     const waiter = this.#waiters.shift();
     if (waiter) {
       this.#queue.push(key);
@@ -166,7 +164,7 @@ export class WorkQueue {
       this.#queue.splice(0, this.#head);
       this.#head = 0;
     }
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     this.#processing.set(key, now);
     this.#dirty.delete(key);
     const addedAt = this.#addedAt.get(key);
@@ -177,24 +175,18 @@ export class WorkQueue {
   }
 
   #schedule(): void {
-    const next = this.#timetable.peek();
+    const next = this.#waiting.peek();
     if (!next) return;
     if (this.#timer && this.#timer.at <= next.at) return;
     if (this.#timer) this.#clock.clearTimer(this.#timer.handle);
     const at = next.at;
-    this.#timer = { at, handle: this.#clock.setTimer(() => this.#fire(), at - this.#clock.now()) };
+    this.#timer = { at, handle: this.#clock.setTimer(() => this.#fire(), at - this.#clock.monotonic()) };
   }
 
   #fire(): void {
     this.#timer = undefined;
-    const now = this.#clock.now();
-    for (let next = this.#timetable.peek(); next && next.at <= now; next = this.#timetable.peek()) {
-      this.#timetable.pop();
-      // Skip entries superseded by a sooner addAfter of the same key.
-      if (this.#waiting.get(next.key) !== next.at) continue;
-      this.#waiting.delete(next.key);
-      this.add(next.key);
-    }
+    // A timer can come back early (a clamped delay): only what is due goes on the queue.
+    for (const { key } of this.#waiting.popDue(this.#clock.monotonic())) this.add(key);
     this.#schedule();
   }
 }

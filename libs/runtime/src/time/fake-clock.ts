@@ -6,9 +6,14 @@ interface Timer {
   fn: () => void;
 }
 
-/** A clock that moves only when told to; timers due by then fire in time order. */
+/**
+ * A clock that moves only when told to; timers due by then fire in time order. Its wall clock
+ * and its monotonic clock move together, except that `stepWallClock` moves the wall clock alone
+ * (an NTP step, a VM resumed), which is what monotonic deadlines must not see.
+ */
 export class FakeClock implements Clock {
   #now: number;
+  #monotonic = 0;
   #nextId = 1;
   #timers: Timer[] = [];
 
@@ -20,8 +25,12 @@ export class FakeClock implements Clock {
     return this.#now;
   }
 
+  monotonic(): number {
+    return this.#monotonic;
+  }
+
   setTimer(fn: () => void, ms: number): TimerHandle {
-    const timer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), fn };
+    const timer = { id: this.#nextId++, at: this.#monotonic + Math.max(0, ms), fn };
     this.#timers.push(timer);
     return { id: timer.id };
   }
@@ -38,15 +47,22 @@ export class FakeClock implements Clock {
 
   /** Moves time forward by `ms`, firing every timer that falls due on the way. */
   advance(ms: number): void {
-    const target = this.#now + ms;
+    const target = this.#monotonic + ms;
     for (;;) {
       this.#timers.sort((a, b) => a.at - b.at || a.id - b.id);
       const next = this.#timers[0];
       if (!next || next.at > target) break;
       this.#timers.shift();
-      this.#now = next.at;
+      this.#now += next.at - this.#monotonic;
+      this.#monotonic = next.at;
       next.fn();
     }
-    this.#now = target;
+    this.#now += target - this.#monotonic;
+    this.#monotonic = target;
+  }
+
+  /** Moves the wall clock alone (forwards or backwards); timers and the monotonic clock stay. */
+  stepWallClock(ms: number): void {
+    this.#now += ms;
   }
 }

@@ -110,7 +110,9 @@ export class EventRecorder {
       try {
         await this.#send(key, entry);
       } catch (err) {
-        this.#options.log.debug({ err, reason: entry.reason }, 'could not record event');
+        // A refusal by RBAC is a missing rule, worth seeing; anything else passes with the API server.
+        const refused = (err as { code?: number }).code === 403;
+        this.#options.log[refused ? 'warn' : 'debug']({ err, reason: entry.reason }, 'could not record event');
       }
     }
     this.#forgetOld();

@@ -1,39 +1,28 @@
-import { DeadlineHeap } from './deadline-heap.ts';
-
-export interface TimerClock {
-  now(): number;
-  setTimer(fn: () => void, delayMs: number): unknown;
-  clearTimer(handle: unknown): void;
-}
-
-export const systemClock: TimerClock = {
-  now: () => Date.now(),
-  setTimer: (fn, delayMs) => setTimeout(fn, delayMs),
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-/** Node clamps longer timers to 1 ms; a far deadline is reached by re-arming. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MinHeap } from '../queue/min-heap.ts';
+import { realClock, type Clock, type TimerHandle } from './clock.ts';
 
 export interface DueDeadline {
   key: string;
+  /** Wall-clock milliseconds since the epoch. */
   at: number;
 }
 
 /**
  * Every deadline in one heap and exactly one timer, armed for the earliest. No polling, no
  * timer per object: ten thousand deadlines cost ten thousand heap entries and one timer.
- * `onDue` gets what fell due, earliest first; entries leave the heap when handed over.
+ * Deadlines are wall-clock times (a `shutdownTime`); a timer that comes back early (the clock
+ * clamps long delays) only re-arms. `onDue` gets what fell due, earliest first; entries leave
+ * the heap when handed over.
  */
 export class DeadlineScheduler {
-  readonly #heap = new DeadlineHeap();
+  readonly #heap = new MinHeap();
   readonly #onDue: (due: DueDeadline[]) => void;
-  readonly #clock: TimerClock;
-  #timer: unknown;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined;
   #armedFor: number | undefined;
   #stopped = false;
 
-  constructor(onDue: (due: DueDeadline[]) => void, clock: TimerClock = systemClock) {
+  constructor(onDue: (due: DueDeadline[]) => void, clock: Clock = realClock) {
     this.#onDue = onDue;
     this.#clock = clock;
   }
@@ -75,9 +64,8 @@ export class DeadlineScheduler {
     if (!next) return this.#disarm();
     if (this.#armedFor === next.at) return;
     this.#disarm();
-    const delay = Math.min(Math.max(next.at - this.#clock.now(), 0), MAX_TIMER_MS);
     this.#armedFor = next.at;
-    this.#timer = this.#clock.setTimer(() => this.#fire(), delay);
+    this.#timer = this.#clock.setTimer(() => this.#fire(), Math.max(next.at - this.#clock.now(), 0));
   }
 
   #fire(): void {

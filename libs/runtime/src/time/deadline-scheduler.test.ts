@@ -1,33 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { DeadlineScheduler, type DueDeadline, type TimerClock } from './deadline-scheduler.ts';
+import { MAX_TIMER_MS, type TimerHandle } from './clock.ts';
+import { DeadlineScheduler, type DueDeadline } from './deadline-scheduler.ts';
+import { FakeClock } from './fake-clock.ts';
 
-/** A clock whose timers fire only when the test advances time. */
-class FakeClock implements TimerClock {
-  time = 0;
-  timers = new Map<number, { at: number; fn: () => void }>();
-  #next = 1;
-  now = () => this.time;
-  setTimer = (fn: () => void, delayMs: number) => {
-    const id = this.#next++;
-    this.timers.set(id, { at: this.time + delayMs, fn });
-    return id;
-  };
-  clearTimer = (handle: unknown) => void this.timers.delete(handle as number);
-  advance(ms: number): void {
-    const until = this.time + ms;
-    for (;;) {
-      const [id, timer] = [...this.timers].sort(([, a], [, b]) => a.at - b.at)[0] ?? [];
-      if (id === undefined || timer!.at > until) break;
-      this.timers.delete(id);
-      this.time = timer!.at;
-      timer!.fn();
-    }
-    this.time = until;
+/**
+ * A FakeClock whose timers cannot wait longer than Node's (2^31-1 ms: a longer one comes back
+ * then), as realClock's; and whose timers can be counted.
+ */
+class ClampingClock extends FakeClock {
+  readonly timers = new Set<number>();
+  override setTimer(fn: () => void, ms: number): TimerHandle {
+    const handle = super.setTimer(() => {
+      this.timers.delete((handle as { id: number }).id);
+      fn();
+    }, Math.min(ms, MAX_TIMER_MS)) as { id: number };
+    this.timers.add(handle.id);
+    return handle;
+  }
+  override clearTimer(handle: TimerHandle): void {
+    this.timers.delete((handle as { id: number }).id);
+    super.clearTimer(handle);
+  }
+  get time(): number {
+    return this.now();
   }
 }
 
 function setup() {
-  const clock = new FakeClock();
+  const clock = new ClampingClock(0);
   const fired: (DueDeadline & { firedAt: number })[] = [];
   const scheduler = new DeadlineScheduler((due) => due.forEach((d) => fired.push({ ...d, firedAt: clock.time })), clock);
   return { clock, fired, scheduler };
@@ -59,7 +59,7 @@ describe('DeadlineScheduler', () => {
 
   it('hands over past deadlines at once, earliest first', () => {
     const { clock, fired, scheduler } = setup();
-    clock.time = 100_000;
+    clock.advance(100_000);
     scheduler.set('late', 50_000);
     scheduler.set('later', 90_000);
     scheduler.set('earliest', 10_000);

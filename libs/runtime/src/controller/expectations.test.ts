@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../time/fake-clock.ts';
 import { Expectations } from './expectations.ts';
 
 describe('Expectations', () => {
   it('holds until every create and delete is observed', () => {
-    const e = new Expectations(10_000, () => 0);
+    const e = new Expectations(10_000, new FakeClock());
     expect(e.satisfied('ns/p')).toBe(true);
     e.expectCreates('ns/p', 2);
     e.expectDeletes('ns/p', ['a']);
@@ -17,13 +18,13 @@ describe('Expectations', () => {
   });
 
   it('gives up after the timeout', () => {
-    let now = 0;
-    const e = new Expectations(10_000, () => now);
+    const clock = new FakeClock();
+    const e = new Expectations(10_000, clock);
     e.expectCreates('k', 1);
-    now = 9_999;
+    clock.advance(9_999);
     expect(e.satisfied('k')).toBe(false);
     expect(e.remainingMs('k')).toBe(1);
-    now = 10_000;
+    clock.advance(1);
     expect(e.satisfied('k')).toBe(true);
     expect(e.remainingMs('k')).toBeUndefined();
   });

@@ -1,7 +1,10 @@
+import { realClock, type Clock } from '../time/clock.ts';
+
 /**
- * ReplicaSet-style expectations: after a pool creates or deletes members, it makes no further
- * creates or deletes until the informer has shown it those changes (or the expectation timed
- * out), so a stale cache never makes it act twice.
+ * ReplicaSet-style expectations (client-go's ControllerExpectations): after a controller creates
+ * or deletes objects for a key, it makes no further creates or deletes for it until the informer
+ * has shown it those changes (or the expectation timed out), so a stale cache never makes it act
+ * twice. Times are on the monotonic clock.
  */
 export interface Expectation {
   creates: number;
@@ -13,11 +16,15 @@ export interface Expectation {
 export class Expectations {
   readonly #byKey = new Map<string, Expectation>();
   readonly #timeoutMs: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
-  constructor(timeoutMs: number, now: () => number = Date.now) {
+  constructor(timeoutMs: number, clock: Clock = realClock) {
     this.#timeoutMs = timeoutMs;
-    this.#now = now;
+    this.#clock = clock;
+  }
+
+  #now(): number {
+    return this.#clock.monotonic();
   }
 
   #entry(key: string): Expectation {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DeadlineHeap } from './deadline-heap.ts';
+import { MinHeap } from './min-heap.ts';
 
-describe('DeadlineHeap', () => {
+describe('MinHeap', () => {
   it('pops due entries earliest first, ties by key', () => {
-    const heap = new DeadlineHeap();
+    const heap = new MinHeap();
     heap.set('ns/c', 30);
     heap.set('ns/a', 10);
     heap.set('ns/b', 10);
@@ -19,7 +19,7 @@ describe('DeadlineHeap', () => {
   });
 
   it('moves a deadline earlier or later in place, and forgets a removed one', () => {
-    const heap = new DeadlineHeap();
+    const heap = new MinHeap();
     heap.set('x', 100);
     heap.set('y', 200);
     heap.set('y', 50);
@@ -39,7 +39,7 @@ describe('DeadlineHeap', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), fc.integer({ min: 0, max: 1000 }), (ops, now) => {
-        const heap = new DeadlineHeap();
+        const heap = new MinHeap();
         const model = new Map<string, number>();
         for (const o of ops) {
           const key = `k${String(o.key).padStart(2, '0')}`;

@@ -1,0 +1,14 @@
+/**
+ * The proof that something did NOT happen: `check` must hold at every look for `forMs`. A fixed
+ * sleep followed by one look proves nothing about the time in between (and passes whenever the
+ * thing happens a moment later); this looks throughout and fails at the first look that does not
+ * hold, naming what it saw.
+ */
+export async function consistently(what: string, check: () => boolean | Promise<boolean>, forMs: number, everyMs = 50): Promise<void> {
+  const until = Date.now() + forMs;
+  for (let looks = 1; ; looks++) {
+    if (!(await check())) throw new Error(`${what}: no longer true at look ${looks}, ${forMs - Math.max(0, until - Date.now())} ms into ${forMs} ms`);
+    if (Date.now() >= until) return;
+    await new Promise((r) => setTimeout(r, Math.min(everyMs, Math.max(1, until - Date.now()))));
+  }
+}
