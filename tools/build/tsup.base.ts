@@ -30,7 +30,10 @@ export function programBuild(entry = 'src/main.ts'): Options {
 export function selfContainedProgramBuild(entry = 'src/main.ts'): Options {
   return {
     ...programBuild(entry),
-    noExternal: [/.*/],
+    noExternal: [/^(?!@kubernetes\/client-node$).*/],
+    // Loaded only for kubeconfigs with a legacy auth-provider (see libs/runtime kubeconfig.ts);
+    // inlined, its whole surface would be most of the bundle.
+    external: ['@kubernetes/client-node'],
     skipNodeModulesBundle: false,
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   };
