@@ -1,6 +1,7 @@
 /**
  * Benchmark: each program's footprint and start-up, started from its bundle as `npm start`
- * starts it (apps/<program>/dist/main.js, the node flags of the images, leader election for the
+ * starts it (apps/<program>/dist/main.js, the node flags of the images (`--node-flags` to compare:
+ * `--node-flags=` for none), leader election for the
  * controllers). For each count of Sandboxes (default 0 and 1,000) in a namespace the programs
  * watch, and each program in turn (alone, so they do not disturb each other):
  *
@@ -26,6 +27,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { ControlPlane } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type ResourceKind } from '@agent-sandbox/runtime';
+import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { cpuMs } from './src/proc.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -53,7 +55,7 @@ for (const p of programs) if (!existsSync(join(ROOT, 'apps', p, values.bundle)))
 const starts = Math.max(1, Number(values.starts));
 const idleMs = Number(values['idle-seconds']) * 1000;
 /** The node flags npm start and the images give the programs (overridable, to compare). */
-const nodeFlags = values['node-flags'] !== undefined ? values['node-flags'].split(' ').filter(Boolean) : [];
+const nodeFlags = values['node-flags'] !== undefined ? values['node-flags'].split(' ').filter(Boolean) : [...PROGRAM_NODE_FLAGS];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
