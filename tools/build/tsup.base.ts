@@ -1,6 +1,20 @@
 import type { Options } from 'tsup';
 
 /**
+ * Escapes what non-ASCII text esbuild leaves in a bundle (it keeps some comments as written).
+ * One such character makes V8 hold the whole source as a two-byte string: ~1 MB more resident
+ * memory for a program's bundle. In code (strings, regular expressions) a \uXXXX escape means the
+ * same character; in comments it is only text. Line numbers are unchanged.
+ */
+const asciiOnly: NonNullable<Options['plugins']>[number] = {
+  name: 'ascii-only',
+  renderChunk(code, chunk) {
+    if (!chunk.path.endsWith('.js') || !/[\u0080-\uffff]/.test(code)) return undefined;
+    return { code: code.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), map: chunk.map ?? null };
+  },
+};
+
+/**
  * The one build recipe every program shares: a single ESM bundle for Node 24 with
  * the workspace libraries inlined (they are TypeScript sources, not published packages)
  * and third-party packages left as imports resolved from node_modules at run time.
@@ -19,6 +33,7 @@ export function programBuild(entry = 'src/main.ts'): Options {
     // Our libraries are inlined; third-party packages stay imports resolved from node_modules.
     noExternal: [/^@agent-sandbox\//],
     skipNodeModulesBundle: true,
+    plugins: [asciiOnly],
   };
 }
 
