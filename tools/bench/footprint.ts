@@ -7,19 +7,26 @@
  *
  *   readyMs   spawn → first 200 on /readyz (caches synced), `--starts` times (median and all);
  *   idle      after the last start, once the program has been ready `--idle-seconds` and used
- *             under 1% CPU for 3 s: RSS (VmRSS, and its anonymous and file-backed parts, from
- *             /proc/<pid>/status), and the JS heap (used and total) from its /metrics.
+ *             under 1% CPU for 3 s (or 60 s passed: idleAfterMs is then negative): RSS (VmRSS,
+ *             and its anonymous and file-backed parts, from /proc/<pid>/status), and the JS heap
+ *             (used and total) from its /metrics.
+ *
+ * `--compare-bundle=node_modules/.saved/main.js` (a saved build, relative to apps/<program>)
+ * measures that build too, program by program in turn with the main one, so both see the same
+ * load on a shared machine; each row says its variant and the load average.
  *
  * Before the programs are measured at a count, the sandbox-controller runs once until every
  * Sandbox has its Pod and Service (a converged cluster, as the others see it when idle).
  * Run `npm run build` first. Prints one JSON object.
  *
  *   node tools/bench/footprint.ts [--counts=0,1000,10000] [--programs=sandbox-controller,...] [--starts=3] [--idle-seconds=5]
+ *                                 [--compare-bundle=… [--compare-node-flags=…]]
  *
  * Uses the cluster named by KUBECONFIG, else starts a local control plane and removes it after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,18 +51,34 @@ const { values } = parseArgs({
     starts: { type: 'string', default: '3' },
     'idle-seconds': { type: 'string', default: '5' },
     'node-flags': { type: 'string' },
-    /** The bundle to run, relative to apps/<program> (to compare with a saved build). */
+    /** The bundle to run, relative to apps/<program>. */
     bundle: { type: 'string', default: 'dist/main.js' },
+    /**
+     * A second build to measure side by side with the first (a saved bundle, relative to
+     * apps/<program>): each program is measured with it, then with --bundle, in turn, so both
+     * see the same load on a shared machine.
+     */
+    'compare-bundle': { type: 'string' },
+    'compare-node-flags': { type: 'string', default: '' },
   },
 });
 const counts = values.counts.split(',').map(Number).sort((a, b) => a - b);
 const programs = values.programs.split(',').map((p) => p.trim()) as Program[];
 for (const p of programs) if (!PROGRAMS.includes(p)) throw new Error(`--programs: unknown program ${p}`);
-for (const p of programs) if (!existsSync(join(ROOT, 'apps', p, values.bundle))) throw new Error(`apps/${p}/${values.bundle} is missing: run npm run build first`);
+interface Variant {
+  label: string;
+  bundle: string;
+  nodeFlags: string[];
+}
 const starts = Math.max(1, Number(values.starts));
 const idleMs = Number(values['idle-seconds']) * 1000;
 /** The node flags npm start and the images give the programs (overridable, to compare). */
 const nodeFlags = values['node-flags'] !== undefined ? values['node-flags'].split(' ').filter(Boolean) : [...PROGRAM_NODE_FLAGS];
+const variants: Variant[] = [
+  ...(values['compare-bundle'] ? [{ label: 'compare', bundle: values['compare-bundle'], nodeFlags: values['compare-node-flags'].split(' ').filter(Boolean) }] : []),
+  { label: 'main', bundle: values.bundle, nodeFlags },
+];
+for (const v of variants) for (const p of programs) if (!existsSync(join(ROOT, 'apps', p, v.bundle))) throw new Error(`apps/${p}/${v.bundle} is missing: run npm run build first`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
@@ -68,14 +91,14 @@ interface Running {
   readyMs: number;
 }
 
-async function startOne(program: Program, kubeconfig: string, namespace: string): Promise<Running> {
+async function startOne(program: Program, kubeconfig: string, namespace: string, variant: Variant = variants.at(-1)!): Promise<Running> {
   const port = await freePort();
   const extra: string[] = [];
   if (program === 'admission-webhook') extra.push(`--bind-address=127.0.0.1:${await freePort()}`, '--patch-ca-bundle=false');
   if (program === 'sandbox-router') extra.push(`--bind-address=127.0.0.1:${await freePort()}`);
   if (ELECTED.has(program)) extra.push('--leader-elect');
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'apps', program, values.bundle), `--health-probe-bind-address=127.0.0.1:${port}`, '--log-level=warn', `--watch-namespace=${namespace}`, ...extra], {
+  const child = spawn(process.execPath, [...variant.nodeFlags, join(ROOT, 'apps', program, variant.bundle), `--health-probe-bind-address=127.0.0.1:${port}`, '--log-level=warn', ...(program === 'admission-webhook' ? [] : [`--watch-namespace=${namespace}`]), ...extra], {
     cwd: ROOT,
     env: { ...process.env, KUBECONFIG: kubeconfig, POD_NAMESPACE: namespace },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -101,8 +124,8 @@ async function stopOne(r: Running): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Waits until the process has been up `minMs` and used < 1% of a core over the last 3 s. */
-async function waitIdle(pid: number, minMs: number, timeoutMs = 600_000): Promise<number> {
+/** Waits until the process has been up `minMs` and used < 1% of a core over the last 3 s (at most `timeoutMs`, then measures anyway). */
+async function waitIdle(pid: number, minMs: number, timeoutMs = 60_000): Promise<number> {
   const t0 = performance.now();
   const samples: Array<{ t: number; cpu: number }> = [];
   for (;;) {
@@ -111,7 +134,7 @@ async function waitIdle(pid: number, minMs: number, timeoutMs = 600_000): Promis
     while (samples.length > 1 && now - samples[0]!.t > 3_000) samples.shift();
     const first = samples[0]!;
     if (now - t0 >= minMs && now - first.t >= 2_900 && (samples.at(-1)!.cpu - first.cpu) / (now - first.t) < 0.01) return Math.round(now - t0);
-    if (now - t0 > timeoutMs) throw new Error('the program never became idle');
+    if (now - t0 > timeoutMs) return -Math.round(now - t0);
     await sleep(250);
   }
 }
@@ -178,6 +201,10 @@ async function main(): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const client = new KubeClient(kc);
+  // The programs get a JSON kubeconfig, as npm start writes them (kubectl's YAML would load a
+  // YAML parser too).
+  const programKubeconfig = join(mkdtempSync(join(tmpdir(), 'bench-fp-')), 'kubeconfig.json');
+  writeFileSync(programKubeconfig, kc.exportConfig(), { mode: 0o600 });
   const namespace = `bench-fp-${Date.now().toString(36)}`;
   const results: Array<Record<string, unknown>> = [];
   try {
@@ -192,31 +219,32 @@ async function main(): Promise<void> {
     for (const count of counts) {
       console.error(`footprint: ${count} Sandboxes`);
       await populate(client, namespace, count);
-      if (count > 0) await converge(client, kubeconfig, namespace, count);
+      if (count > 0) await converge(client, programKubeconfig, namespace, count);
       for (const program of programs) {
-        const readyMs: number[] = [];
-        let last: Running | undefined;
-        for (let s = 0; s < starts; s++) {
-          const r = await startOne(program, kubeconfig, namespace);
-          readyMs.push(r.readyMs);
-          if (s < starts - 1) await stopOne(r);
-          else last = r;
+        for (const variant of variants) {
+          const readyMs: number[] = [];
+          let last: Running | undefined;
+          for (let s = 0; s < starts; s++) {
+            const r = await startOne(program, programKubeconfig, namespace, variant);
+            readyMs.push(r.readyMs);
+            if (s < starts - 1) await stopOne(r);
+            else last = r;
+          }
+          const idleAfterMs = await waitIdle(last!.child.pid!, idleMs);
+          const memory = procMemory(last!.child.pid!);
+          const js = await heap(last!.port).catch(() => ({ heapUsedMB: NaN, heapTotalMB: NaN }));
+          await stopOne(last!);
+          const row = { program, variant: variant.label, sandboxes: count, readyMs: median(readyMs), readyMsAll: readyMs, ...memory, ...js, idleAfterMs, loadAverage: loadavg()[0] };
+          console.error(`footprint: ${JSON.stringify(row)}`);
+          results.push(row);
         }
-        const idleAfterMs = await waitIdle(last!.child.pid!, idleMs);
-        const memory = procMemory(last!.child.pid!);
-        const js = await heap(last!.port).catch(() => ({ heapUsedMB: NaN, heapTotalMB: NaN }));
-        await stopOne(last!);
-        const row = { program, sandboxes: count, readyMs: median(readyMs), readyMsAll: readyMs, ...memory, ...js, idleAfterMs };
-        console.error(`footprint: ${JSON.stringify(row)}`);
-        results.push(row);
       }
     }
     console.log(
       JSON.stringify({
         benchmark: 'footprint',
         node: process.version,
-        nodeFlags,
-        bundle: values.bundle,
+        variants,
         cluster: cluster ? 'local control plane (kwok, fast profile)' : kubeconfig,
         results,
       }, null, 1),
