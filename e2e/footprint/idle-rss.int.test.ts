@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { programSuite, type Program, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
+import { programSuite, startProgram, type Program, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
 
 const GOAL_MB = 64;
 const TOLERANCE = 1.2;
@@ -17,7 +17,6 @@ const PROGRAMS: Array<{ program: Program; args: string[] }> = [
   { program: 'claim-controller', args: [] },
   { program: 'warmpool-orchestrator', args: [] },
   { program: 'ttl-reaper', args: [] },
-  { program: 'admission-webhook', args: ['--bind-address=127.0.0.1:0', '--patch-ca-bundle=false'] },
   { program: 'sandbox-router', args: ['--bind-address=127.0.0.1:0'] },
 ];
 
@@ -59,11 +58,23 @@ describe('idle footprint', () => {
 
   beforeAll(async () => {
     suite = await programSuite('footprint');
-    await Promise.all(PROGRAMS.map(async ({ program, args }) => running.set(program, await suite.start(program, args, { bundle: true }))));
+    await Promise.all([
+      ...PROGRAMS.map(async ({ program, args }) => running.set(program, await suite.start(program, args, { bundle: true }))),
+      // The webhook watches nothing (the harness's --watch-namespace is not its flag): it
+      // starts alone, and with no caBundle to patch it makes no API request.
+      (async () =>
+        running.set(
+          'admission-webhook',
+          await startProgram('admission-webhook', ['--health-probe-bind-address=127.0.0.1:0', '--bind-address=127.0.0.1:0', '--patch-ca-bundle=false'], { bundle: true }),
+        ))(),
+    ]);
   });
-  afterAll(async () => suite?.teardown());
+  afterAll(async () => {
+    await running.get('admission-webhook')?.stop();
+    await suite?.teardown();
+  });
 
-  it.each(PROGRAMS.map((p) => p.program))(`%s stays under ${GOAL_MB} MB resident (+${Math.round((TOLERANCE - 1) * 100)}%) when ready and idle`, async (program) => {
+  it.each([...PROGRAMS.map((p) => p.program), 'admission-webhook' as const])(`%s stays under ${GOAL_MB} MB resident (+${Math.round((TOLERANCE - 1) * 100)}%) when ready and idle`, async (program) => {
     const p = running.get(program)!;
     await readyAndIdle(p);
     const rss = rssMB(p.child.pid!);
