@@ -2,15 +2,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
-import {
-  agentSandboxClients,
-  KubeApiError,
-  type AgentSandboxClients,
-  type Sandbox,
-  type SandboxClaim,
-  type SandboxTemplate,
-  type SandboxWarmPool,
-} from '@agent-sandbox/api';
+import type { Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '@agent-sandbox/api';
+import { agentSandboxClients, KubeApiError, type AgentSandboxClients } from '@agent-sandbox/api/client';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { ensureBinaries } from '@agent-sandbox/controlplane';
 import { createTestNamespace, localControlPlane, testKubeConfig, type TestNamespace } from '@agent-sandbox/controlplane/testing';

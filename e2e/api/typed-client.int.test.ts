@@ -1,6 +1,7 @@
 /** The typed client for the four kinds against a real API server. */
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { isConflict, isNotFound, type Sandbox, type WatchEvent } from '@agent-sandbox/api';
+import type { Sandbox } from '@agent-sandbox/api';
+import { isConflict, isNotFound, type WatchEvent } from '@agent-sandbox/api/client';
 import { consistently, waitFor } from '@agent-sandbox/controlplane/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiSuite, claim, expectRejected, FIELD_MANAGER, sandbox, template, warmPool, type ApiSuite } from './support.ts';

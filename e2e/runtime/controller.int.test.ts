@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemorySpanExporter, setupTracing, TRACE_CONTEXT_ANNOTATION } from '@agent-sandbox/telemetry';
+import { setupTracing, TRACE_CONTEXT_ANNOTATION } from '@agent-sandbox/telemetry';
+import { InMemorySpanExporter } from '@agent-sandbox/telemetry/sdk';
 import { Kinds, sleep, type Manager } from '@agent-sandbox/runtime';
 import { consistently, createTestNamespace, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 import { acquireClusterLock, configMap, listConfigMaps, memoryLogger, pool, testClient, testManager, waitUntil, type ConfigMap } from './helpers.ts';
 
 // One in-memory exporter for the file: the OpenTelemetry globals are installed once per process.
 const spans = new InMemorySpanExporter();
-setupTracing({ serviceName: 'runtime-test', exporter: spans });
+await setupTracing({ serviceName: 'runtime-test', exporter: spans });
 
 describe('controller against a real API server', () => {
   let ns: TestNamespace;

@@ -4,7 +4,7 @@
  * one namespace of the test's own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { KubeClient, type ResourceKind } from '@agent-sandbox/runtime';
 import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
+import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { createTestNamespace, testKubeConfig, waitFor, type TestNamespace } from '@agent-sandbox/controlplane/testing';
 import type { TcpProxy } from './tcp-proxy.ts';
 
@@ -40,6 +41,17 @@ export interface ProgramProcess {
   metrics(): Promise<string>;
 }
 
+export interface StartOptions {
+  /** Reach the API server through this proxy. */
+  via?: TcpProxy;
+  /**
+   * Run the built bundle (apps/<program>/dist/main.js) with the images' node flags, as a
+   * container runs it, instead of the TypeScript sources (which Node strips of types as it
+   * loads them, at a cost in memory). Run `npm run build` first.
+   */
+  bundle?: boolean;
+}
+
 export interface ProgramSuite {
   admin: KubeClient;
   ns: TestNamespace;
@@ -47,7 +59,7 @@ export interface ProgramSuite {
    * Starts `program` as its ServiceAccount, watching the suite's namespace (and electing its
    * leader there, when asked to). With `via`, it reaches the API server through that proxy.
    */
-  start(program: Program, args?: string[], options?: { via?: TcpProxy }): Promise<ProgramProcess>;
+  start(program: Program, args?: string[], options?: StartOptions): Promise<ProgramProcess>;
   /**
    * Stops what was started, removes the namespace and the cluster-wide RBAC objects, and fails
    * if any program logged a request refused by RBAC: the programs run with exactly their
@@ -128,7 +140,7 @@ export async function programSuite(prefix: string, kc: KubeConfig = testKubeConf
         '--health-probe-bind-address=127.0.0.1:0',
         '--shutdown-timeout=5s',
         ...args,
-      ]);
+      ], { bundle: options.bundle ?? false });
       starting.add(pending);
       try {
         const proc = await pending;
@@ -169,8 +181,11 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-export async function startProgram(program: Program, args: string[]): Promise<ProgramProcess> {
-  const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startProgram(program: Program, args: string[], options: { bundle?: boolean } = {}): Promise<ProgramProcess> {
+  const bundle = join(ROOT, 'apps', program, 'dist', 'main.js');
+  if (options.bundle && !existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+  const entry = options.bundle ? [...PROGRAM_NODE_FLAGS, bundle] : [join(ROOT, 'apps', program, 'src', 'main.ts')];
+  const child = spawn(NODE, [...entry, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   const lines: Array<Record<string, unknown>> = [];

@@ -1,4 +1,43 @@
+import { builtinModules } from 'node:module';
 import type { Options } from 'tsup';
+
+const BUILTINS = new Set(builtinModules);
+
+/**
+ * Node's built-in modules reached through process.getBuiltinModule() instead of ESM imports.
+ * An ESM import of a built-in makes Node build a facade that reads every export, lazy getters
+ * included: `node:http` then loads the whole bundled undici for its WebSocket getter, `node:tls`
+ * parses every root certificate, `node:crypto` sets up WebCrypto. Measured: `import 'node:http'`
+ * ~60 MB resident, the same module from getBuiltinModule ~48 MB. As a CommonJS module to
+ * esbuild, each import reads only the names the code uses, when it uses them.
+ */
+const builtinsWithoutFacades: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'builtins-without-facades',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z_]+)?$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      return BUILTINS.has(name) ? { path: name, namespace: 'node-builtin' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Escapes what non-ASCII text esbuild leaves in a bundle (it keeps some comments as written).
+ * One such character makes V8 hold the whole source as a two-byte string: ~1 MB more resident
+ * memory for a program's bundle. In code (strings, regular expressions) a \uXXXX escape means the
+ * same character; in comments it is only text. Line numbers are unchanged.
+ */
+const asciiOnly: NonNullable<Options['plugins']>[number] = {
+  name: 'ascii-only',
+  renderChunk(code, chunk) {
+    if (!chunk.path.endsWith('.js') || !/[\u0080-\uffff]/.test(code)) return undefined;
+    return { code: code.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), map: chunk.map ?? null };
+  },
+};
 
 /**
  * The one build recipe every program shares: a single ESM bundle for Node 24 with
@@ -19,6 +58,7 @@ export function programBuild(entry = 'src/main.ts'): Options {
     // Our libraries are inlined; third-party packages stay imports resolved from node_modules.
     noExternal: [/^@agent-sandbox\//],
     skipNodeModulesBundle: true,
+    plugins: [asciiOnly],
   };
 }
 
@@ -30,8 +70,14 @@ export function programBuild(entry = 'src/main.ts'): Options {
 export function selfContainedProgramBuild(entry = 'src/main.ts'): Options {
   return {
     ...programBuild(entry),
-    noExternal: [/.*/],
+    noExternal: [/^(?!@kubernetes\/client-node$).*/],
+    // Loaded only for kubeconfigs with a legacy auth-provider (see libs/runtime kubeconfig.ts);
+    // inlined, its whole surface would be most of the bundle.
+    external: ['@kubernetes/client-node'],
     skipNodeModulesBundle: false,
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    // Keep `node:` prefixes for builtinsWithoutFacades (tsup's own plugin would mark them external first).
+    removeNodeProtocol: false,
+    esbuildPlugins: [builtinsWithoutFacades],
   };
 }

@@ -28,6 +28,7 @@ import {
   type LoopbackWebhooks,
   type Profile,
 } from '@agent-sandbox/controlplane';
+import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 // The sandbox-router runs too: it watches the cluster and answers as deployed (400, 401/403 by
@@ -153,6 +154,8 @@ try {
     const child = spawn(
       process.execPath,
       [
+        // The images' node flags (heap sized to the memory limit, a small young generation).
+        ...PROGRAM_NODE_FLAGS,
         join(ROOT, 'apps', program, 'dist', 'main.js'),
         `--health-probe-bind-address=127.0.0.1:${port}`,
         `--log-level=${values['log-level']}`,

@@ -16,7 +16,7 @@ await runProgram({
     const registry = createMetricsRegistry();
     health.route('/metrics', metricsHandler(registry));
 
-    const kubeConfig = loadKubeConfig(flags.kubeconfig);
+    const kubeConfig = await loadKubeConfig(flags.kubeconfig);
     if (!kubeConfig) log.warn('no kubeconfig: scale reviews are held to the cluster ceiling only, and no caBundle is patched');
     const certDir = flags['tls-cert-dir'];
     const service = `${flags['service-name']}.${flags['service-namespace']}.svc`;

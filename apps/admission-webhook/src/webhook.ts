@@ -3,8 +3,7 @@
  * in-process, by the integration tests and the benchmark.
  */
 import type { AddressInfo } from 'node:net';
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { BindAddress } from '@agent-sandbox/runtime';
+import { KubeClient, type BindAddress, type KubeConnection } from '@agent-sandbox/runtime';
 import type { Logger, Registry } from '@agent-sandbox/telemetry';
 import { patchCaBundle, type CaBundleTarget } from './kube/ca-bundle.ts';
 import { claimTemplateLookup } from './kube/claim-template.ts';
@@ -29,7 +28,7 @@ export interface WebhookOptions {
   dnsNames?: readonly string[];
   reloadIntervalMs?: number;
   /** Reads pools on scale reviews and, with a generated certificate, patches caBundles. */
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeConnection;
   caBundleTargets?: readonly CaBundleTarget[];
   clock?: NanoClock;
 }
@@ -73,6 +72,7 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
   }
   metrics?.certificateNotAfter.set(certificate.notAfter.getTime() / 1000);
 
+  const client = options.kubeConfig ? new KubeClient(options.kubeConfig) : undefined;
   const server = new WebhookServer({
     certificate: { cert: certificate.cert, key: certificate.key },
     log,
@@ -80,7 +80,7 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     context: {
       policy: () => policy.current(),
       nowNs: options.clock ?? systemNanoClock,
-      ...(options.kubeConfig ? { poolMaxReplicas: poolCeilingLookup(options.kubeConfig), claimTemplateMetadata: claimTemplateLookup(options.kubeConfig) } : {}),
+      ...(client ? { poolMaxReplicas: poolCeilingLookup(client), claimTemplateMetadata: claimTemplateLookup(client) } : {}),
     },
   });
 
@@ -109,11 +109,11 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
   const address = await server.listen(options.bind);
   log.info({ address: address.address, port: address.port }, 'serving admission webhooks over HTTPS');
 
-  const targets = caPem && options.kubeConfig ? (options.caBundleTargets ?? []) : [];
+  const targets = caPem && client ? (options.caBundleTargets ?? []) : [];
   const pending = new Set(targets);
   const patcher = new AbortController();
-  if (caPem && options.kubeConfig && pending.size > 0) {
-    void keepPatching(options.kubeConfig, pending, Buffer.from(caPem).toString('base64'), log, patcher.signal);
+  if (caPem && client && pending.size > 0) {
+    void keepPatching(client, pending, Buffer.from(caPem).toString('base64'), log, patcher.signal);
   }
 
   return {
@@ -128,12 +128,13 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
       certWatch?.close();
       policy.close();
       await server.close();
+      client?.close();
     },
   };
 }
 
 /** Patches until every target has the CA, backing off from 1 s to 30 s between rounds. */
-async function keepPatching(kc: KubeConfig, pending: Set<CaBundleTarget>, caBundle: string, log: Logger, signal: AbortSignal): Promise<void> {
+async function keepPatching(kc: KubeClient, pending: Set<CaBundleTarget>, caBundle: string, log: Logger, signal: AbortSignal): Promise<void> {
   let delay = 1_000;
   while (pending.size > 0 && !signal.aborted) {
     for (const target of [...pending]) {

@@ -23,7 +23,7 @@ await runProgram({
     },
   },
   async start({ flags, log, health, signal }) {
-    const manager = createManager({ flags, log, health }, { name: NAME, version: pkg.version });
+    const manager = await createManager({ flags, log, health }, { name: NAME, version: pkg.version });
     const domains = flags['allowed-label-domains'].split(',').map((d) => d.trim()).filter(Boolean);
     registerControllers(manager, { workers: flags.workers, allowedLabelDomains: domains });
     await manager.start(signal);

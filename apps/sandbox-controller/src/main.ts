@@ -35,7 +35,7 @@ await runProgram({
     },
   },
   async start({ flags, log, health, signal }) {
-    const manager = createManager({ flags, log, health }, { name: NAME, version: pkg.version });
+    const manager = await createManager({ flags, log, health }, { name: NAME, version: pkg.version });
     registerControllers(manager, { sandboxWorkers: flags.workers, templateWorkers: flags['template-workers'], clusterDomain: flags['cluster-domain'] });
 
     let metricsServer: HealthServer | undefined;

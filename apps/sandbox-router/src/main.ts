@@ -38,8 +38,8 @@ await runProgram({
     'max-websockets-per-client': { kind: 'integer', help: 'WebSockets open at once per caller (its user, or its address without authorization); more get 429.', default: 32, min: 1 },
   },
   async start({ flags, log, health }) {
-    const tracing = setupTracing({ serviceName: NAME, serviceVersion: pkg.version });
-    const client = new KubeClient(loadKubeConfig(flags.kubeconfig));
+    const tracing = await setupTracing({ serviceName: NAME, serviceVersion: pkg.version });
+    const client = new KubeClient(await loadKubeConfig(flags.kubeconfig));
     const registry = createMetricsRegistry();
     const metrics = new RouterMetrics(registry);
     health.route('/metrics', metricsHandler(registry));

@@ -32,7 +32,7 @@ await runProgram({
     },
   },
   async start({ flags, log, health, signal }) {
-    const manager = createManager({ flags, log, health }, { name: NAME, version: pkg.version });
+    const manager = await createManager({ flags, log, health }, { name: NAME, version: pkg.version });
     const { scheduler } = registerReaper(manager, {
       workers: flags.workers,
       actionsPerSecond: flags['actions-per-second'],

@@ -39,7 +39,7 @@ await runProgram({
     },
   },
   async start({ flags, log, health, signal }) {
-    const manager = createManager({ flags, log, health }, { name: NAME, version: pkg.version });
+    const manager = await createManager({ flags, log, health }, { name: NAME, version: pkg.version });
     registerControllers(manager, {
       workers: flags.workers,
       maxBatch: flags['max-create-batch'],

@@ -11,7 +11,7 @@ await runProgram({
   summary: 'Reconciles ConfigMaps while holding the lease (test program).',
   flags: managerFlags,
   async start(ctx) {
-    const manager = createManager(ctx, { name: 'leader-test' });
+    const manager = await createManager(ctx, { name: 'leader-test' });
     manager
       .controller('configmaps')
       .for(Kinds.ConfigMap)

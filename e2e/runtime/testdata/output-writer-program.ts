@@ -16,7 +16,7 @@ await runProgram({
     'work-ms': { kind: 'duration', help: 'Time spent on an item before its output is written.', default: 50 },
   },
   async start(ctx) {
-    const manager = createManager(ctx, { name: 'output-writer' });
+    const manager = await createManager(ctx, { name: 'output-writer' });
     const identity = ctx.flags['leader-election-identity'];
     const configMaps = manager.informer<KubeObject>(Kinds.ConfigMap);
     const outputOf = (name: string) => configMaps.store.list().some((cm) => cm.metadata.labels?.['out-of'] === name);

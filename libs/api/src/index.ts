@@ -32,4 +32,5 @@ export {
   type PodMetadataValidationOptions,
 } from './validation/pod-metadata.ts';
 export { isDomainOrSubdomain, labelValueProblems, qualifiedNameProblems } from './validation/syntax.ts';
-export * from './client/index.ts';
+// The typed client (over @kubernetes/client-node) is `@agent-sandbox/api/client`: the programs
+// do not load that library.

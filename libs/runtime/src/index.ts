@@ -20,10 +20,21 @@ export {
   type ProgramSpec,
   type StopFn,
 } from './program/program.ts';
-export { createManager, loadKubeConfig, managerFlags, type CreateManagerOptions, type ManagerFlags, type ManagerProgramContext } from './program/manager-program.ts';
+export { createManager, managerFlags, type CreateManagerOptions, type ManagerFlags, type ManagerProgramContext } from './program/manager-program.ts';
 
 export { ApiError, isAlreadyExists, isConflict, isGone, isNotFound } from './client/api-error.ts';
 export { apiVersionOf, collectionPath, kindId, Kinds, objectPath, type ResourceKind } from './client/kinds.ts';
+export {
+  findKubeConfig,
+  inClusterConfig,
+  KubeConfigLoader,
+  loadKubeConfig,
+  mergeKubeconfigs,
+  parseKubeconfigText,
+  resolveKubeconfig,
+  type KubeConnection,
+  type ResolvedKubeConfig,
+} from './client/kubeconfig.ts';
 export { KubeClient, type KubeClientOptions, type PatchType, type Query, type RequestOptions, type TransportStats } from './client/kube-client.ts';
 export {
   controllerOf,

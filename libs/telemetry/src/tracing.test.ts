@@ -1,7 +1,8 @@
 import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { SamplingDecision, type Sampler } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { resourceAttributesFromEnv, samplerFromEnv } from './tracing.ts';
+import { samplerFromEnv } from './tracing-sdk.ts';
+import { resourceAttributesFromEnv } from './tracing.ts';
 
 /** Decisions of `sampler` for `n` root spans with evenly spread trace ids. */
 function sampledShare(sampler: Sampler, n = 400): number {

@@ -1,20 +1,7 @@
 import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-  type Sampler,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 
 export interface TracingOptions {
   /** `service.name` unless OTEL_SERVICE_NAME says otherwise. */
@@ -49,42 +36,6 @@ export function otlpRequested(env: Readonly<Record<string, string | undefined>>)
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The samplers OTEL_TRACES_SAMPLER may name (the SDK specification's list, minus Jaeger's remote one). */
-export const SAMPLERS = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-] as const;
-
-/**
- * The sampler the standard OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG variables ask for
- * (the JavaScript SDK no longer reads them itself). Default `parentbased_always_on`; a ratio
- * outside 0..1 or not a number is 1, and an unknown sampler name is the default, as the
- * specification says.
- */
-export function samplerFromEnv(env: Env): Sampler {
-  const name = (env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase() || 'parentbased_always_on';
-  const arg = Number(env.OTEL_TRACES_SAMPLER_ARG ?? '');
-  const ratio = () => new TraceIdRatioBasedSampler(env.OTEL_TRACES_SAMPLER_ARG && arg >= 0 && arg <= 1 ? arg : 1);
-  switch (name) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return ratio();
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: ratio() });
-    default:
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-  }
-}
-
 /**
  * OTEL_RESOURCE_ATTRIBUTES (`key=value,key=value`, values percent-encoded) as attributes; a
  * malformed entry is skipped rather than failing the program.
@@ -103,50 +54,32 @@ export function resourceAttributesFromEnv(env: Env): Record<string, string> {
   return attributes;
 }
 
-let installed: Tracing | undefined;
+let installed: Promise<Tracing> | undefined;
 
 /**
- * Installs the process-wide tracer provider, context manager and W3C propagator. The OTLP
- * exporter reads its endpoint, headers and protocol options from OTEL_EXPORTER_OTLP_* itself.
+ * Installs the process-wide context manager and W3C propagator (so a trace context read from
+ * an object is carried on to what a reconcile writes, traced here or not) and, when spans are
+ * exported (OTEL_* variables, or `options.exporter`), the tracer provider. The SDK and the
+ * OTLP exporter are loaded only then: a program that exports nothing does not carry them.
  * A second call returns the first installation: the OpenTelemetry globals are set once.
  */
-export function setupTracing(options: TracingOptions): Tracing {
-  if (installed) return installed;
-  const env = options.env ?? process.env;
-  const processors: SpanProcessor[] = [];
-  if (options.exporter) processors.push(new SimpleSpanProcessor({ exporter: options.exporter }));
-  else if (otlpRequested(env)) processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }));
+export function setupTracing(options: TracingOptions): Promise<Tracing> {
+  installed ??= install(options);
+  return installed;
+}
 
+async function install(options: TracingOptions): Promise<Tracing> {
+  const env = options.env ?? process.env;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-
-  if (processors.length === 0) {
-    installed = {
+  if (!options.exporter && !otlpRequested(env)) {
+    return {
       enabled: false,
       tracer: (name = options.serviceName) => trace.getTracer(name),
       forceFlush: async () => {},
       shutdown: async () => {},
     };
-    return installed;
   }
-
-  const fromEnv = resourceAttributesFromEnv(env);
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({
-      ...fromEnv,
-      // OTEL_SERVICE_NAME wins over OTEL_RESOURCE_ATTRIBUTES, which wins over the program's name.
-      'service.name': env.OTEL_SERVICE_NAME || fromEnv['service.name'] || options.serviceName,
-      ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
-    }),
-    sampler: samplerFromEnv(env),
-    spanProcessors: processors,
-  });
-  trace.setGlobalTracerProvider(provider);
-  installed = {
-    enabled: true,
-    tracer: (name = options.serviceName) => trace.getTracer(name, options.serviceVersion),
-    forceFlush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
-  };
-  return installed;
+  const { installTracerProvider } = await import('./tracing-sdk.ts');
+  return installTracerProvider(options, env, resourceAttributesFromEnv(env));
 }

@@ -12,6 +12,7 @@ import { WORKSPACE_ROOT } from './paths.ts';
 import { buildPauseBinary, buildRecipe, DEBIAN_PROGRAMS, debianBaseLayer, defaultContext, RECIPES, recipe, staticBinaryImage } from './recipes.ts';
 import { readTar, type TarEntry } from './tar.ts';
 import { resolveLinkTarget } from './tree.ts';
+import { PROGRAM_NODE_FLAGS } from './node-flags.ts';
 
 const execFileAsync = promisify(execFile);
 const PROGRAMS = RECIPES.filter((r) => r.name !== 'pause').map((r) => r.name);
@@ -116,7 +117,7 @@ describe.each(PROGRAMS)('the %s image', (name) => {
   it('runs node as uid 65532 with the bundle as its argument: no shell, no init', async () => {
     const { config } = await configOf(img);
     expect(config.User).toBe('65532:65532');
-    expect(config.Entrypoint).toEqual(['/usr/local/bin/node', '--enable-source-maps', '/app/dist/main.js']);
+    expect(config.Entrypoint).toEqual(['/usr/local/bin/node', ...PROGRAM_NODE_FLAGS, '/app/dist/main.js']);
     expect(config.Cmd).toBeUndefined();
     expect(config.StopSignal).toBe('SIGTERM');
     expect(config.Labels?.['org.opencontainers.image.version']).toBe(img.tag);
@@ -176,7 +177,7 @@ describe.each(PROGRAMS)('the %s image', (name) => {
     await unpack(img, dir);
     const version = await runInImage(dir, ['/usr/local/bin/node', '--version']);
     expect(version).toMatchObject({ code: 0, stdout: `${NODE_VERSION}\n` });
-    const help = await runInImage(dir, ['/usr/local/bin/node', '--enable-source-maps', '/app/dist/main.js', '--help']);
+    const help = await runInImage(dir, ['/usr/local/bin/node', ...PROGRAM_NODE_FLAGS, '/app/dist/main.js', '--help']);
     expect(help.stderr).toBe('');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(new RegExp(`^Usage: ${name}`));

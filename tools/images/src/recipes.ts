@@ -10,6 +10,7 @@ import { nodeModulesTree, runtimeClosure } from './node-modules.ts';
 import { buildImage, type BuildOptions, type BuiltImage, type ImageSpec, type LayerSpec, type RunConfig } from './oci.ts';
 import { DEFAULT_REGISTRY, DEFAULT_REPOSITORY_PREFIX, WORKSPACE_ROOT, workspaceVersion } from './paths.ts';
 import { FileTree, normalizeImagePath } from './tree.ts';
+import { PROGRAM_NODE_FLAGS } from './node-flags.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -213,7 +214,7 @@ export function nodeProgram(name: string, opts: NodeProgramOptions): Recipe {
           SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt',
           ...opts.env,
         },
-        entrypoint: ['/usr/local/bin/node', '--enable-source-maps', '/app/dist/main.js'],
+        entrypoint: ['/usr/local/bin/node', ...PROGRAM_NODE_FLAGS, '/app/dist/main.js'],
         workingDir: '/app',
         labels: labels(name, ctx.tag, opts.description),
         stopSignal: 'SIGTERM',

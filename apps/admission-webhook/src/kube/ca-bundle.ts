@@ -3,7 +3,8 @@
  * patches with a `test` on each webhook's name, so a configuration edited in between is
  * re-read rather than patched at the wrong index.
  */
-import { AdmissionregistrationV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { isNotFound, type KubeClient, type KubeConnection, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
+import { toClient } from './client.ts';
 
 export interface CaBundleTarget {
   kind: 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration';
@@ -12,19 +13,21 @@ export interface CaBundleTarget {
 
 type Webhooks = { name: string; clientConfig?: { caBundle?: string } }[];
 
+const KINDS: Record<CaBundleTarget['kind'], ResourceKind> = {
+  MutatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', version: 'v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', namespaced: false },
+  ValidatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', version: 'v1', kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', namespaced: false },
+};
+
 /** Patches `target`; returns false when the configuration does not exist (yet). */
-export async function patchCaBundle(kc: KubeConfig, target: CaBundleTarget, caBundle: string): Promise<boolean> {
-  const api = kc.makeApiClient(AdmissionregistrationV1Api);
-  const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
-  const mutating = target.kind === 'MutatingWebhookConfiguration';
+export async function patchCaBundle(kc: KubeConnection | KubeClient, target: CaBundleTarget, caBundle: string): Promise<boolean> {
+  const client = toClient(kc);
+  const kind = KINDS[target.kind];
   let webhooks: Webhooks;
   try {
-    const current = mutating
-      ? await api.readMutatingWebhookConfiguration({ name: target.name })
-      : await api.readValidatingWebhookConfiguration({ name: target.name });
-    webhooks = (current.webhooks ?? []) as Webhooks;
+    const current = await client.get<KubeObject & { webhooks?: Webhooks }>(kind, { name: target.name });
+    webhooks = current.webhooks ?? [];
   } catch (err) {
-    if ((err as { code?: number }).code === 404) return false;
+    if (isNotFound(err)) return false;
     throw err;
   }
   const body = webhooks.flatMap((w, i) =>
@@ -36,7 +39,6 @@ export async function patchCaBundle(kc: KubeConfig, target: CaBundleTarget, caBu
         ],
   );
   if (body.length === 0) return true;
-  if (mutating) await api.patchMutatingWebhookConfiguration({ name: target.name, body }, jsonPatch);
-  else await api.patchValidatingWebhookConfiguration({ name: target.name, body }, jsonPatch);
+  await client.patch(kind, { name: target.name }, body, { type: 'json' });
   return true;
 }

@@ -3,26 +3,19 @@
  * template), read on claim reviews that add pod metadata, so that a claim which would change a
  * value the template sets is refused at the door rather than later as InvalidMetadata.
  */
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { SANDBOX_TEMPLATE, SANDBOX_WARM_POOL, type PodMetadata } from '@agent-sandbox/api';
+import { isNotFound, type KubeClient, type KubeConnection, type KubeObject } from '@agent-sandbox/runtime';
 import type { ClaimTemplateLookup } from '../validate/validate.ts';
+import { toClient } from './client.ts';
 
-export function claimTemplateLookup(kc: KubeConfig, timeoutMs = 2_000): ClaimTemplateLookup {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const read = async (info: typeof SANDBOX_WARM_POOL | typeof SANDBOX_TEMPLATE, namespace: string, name: string) => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
+export function claimTemplateLookup(kc: KubeConnection | KubeClient, timeoutMs = 2_000): ClaimTemplateLookup {
+  const client = toClient(kc);
+  const read = async (kind: typeof SANDBOX_WARM_POOL | typeof SANDBOX_TEMPLATE, namespace: string, name: string) => {
     try {
-      return (await Promise.race([api.getNamespacedCustomObject({ group: info.group, version: info.version, namespace, plural: info.plural, name }), timeout])) as {
-        spec?: Record<string, unknown>;
-      };
+      return await client.get<KubeObject & { spec?: Record<string, unknown> }>(kind, { namespace, name }, { timeoutMs });
     } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   };
   return async (namespace, poolName) => {

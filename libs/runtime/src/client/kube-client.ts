@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from './api-error.ts';
+import type { KubeConnection } from './kubeconfig.ts';
 import { collectionPath, objectPath, type ResourceKind } from './kinds.ts';
 import type { KubeObject, ObjectList, ObjectRef } from './objects.ts';
 
@@ -53,8 +53,8 @@ export interface TransportStats {
 }
 
 /**
- * A small REST client over node:http(s). @kubernetes/client-node supplies the kubeconfig
- * handling (TLS material, tokens, exec plugins); requests, streaming watches and error
+ * A small REST client over node:http(s). A KubeConnection (our kubeconfig loader, or
+ * @kubernetes/client-node's KubeConfig) supplies the TLS material and credentials; requests, streaming watches and error
  * decoding are ours, so the watch loop owns its timeouts and aborts.
  *
  * Credentials are read again every `credentialsTtlMs`. A new token only changes the headers
@@ -66,7 +66,7 @@ export interface TransportStats {
 export class KubeClient {
   readonly server: URL;
   readonly stats: TransportStats = { agents: 0, connections: 0 };
-  readonly #kubeConfig: KubeConfig;
+  readonly #kubeConfig: KubeConnection;
   readonly #credentialsTtlMs: number;
   #credentials: Promise<Credentials> | undefined;
   #credentialsAt = 0;
@@ -75,7 +75,7 @@ export class KubeClient {
   readonly #inFlight = new Map<http.Agent, number>();
   readonly #retired = new Set<http.Agent>();
 
-  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
+  constructor(kubeConfig: KubeConnection, options: KubeClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig: no current cluster');
     this.server = new URL(cluster.server);

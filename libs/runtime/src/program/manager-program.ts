@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { setupTracing, type Logger } from '@agent-sandbox/telemetry';
 import { KubeClient } from '../client/kube-client.ts';
+import { loadKubeConfig } from '../client/kubeconfig.ts';
 import { Manager, type InformerTuning } from '../manager/manager.ts';
 import type { FlagSpecs, FlagValues } from './flags.ts';
 import type { HealthServer } from './health-server.ts';
@@ -76,23 +76,16 @@ export interface CreateManagerOptions {
   informers?: InformerTuning;
 }
 
-export function loadKubeConfig(path: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
-
 /**
  * A Manager wired to a program: kubeconfig and leader election from flags, `/readyz` on the
  * informers' sync, `/metrics` on the health server's port, tracing from the OTEL_* variables
  * (flushed on stop). The program registers its controllers, then returns `manager.stop` from
  * `start` after `await manager.start()`.
  */
-export function createManager(ctx: ManagerProgramContext, options: CreateManagerOptions): Manager {
+export async function createManager(ctx: ManagerProgramContext, options: CreateManagerOptions): Promise<Manager> {
   const { flags, log, health } = ctx;
-  const tracing = setupTracing({ serviceName: options.name, serviceVersion: options.version });
-  const client = new KubeClient(loadKubeConfig(flags.kubeconfig));
+  const tracing = await setupTracing({ serviceName: options.name, serviceVersion: options.version });
+  const client = new KubeClient(await loadKubeConfig(flags.kubeconfig));
   const env = process.env;
   const leaseNamespace = flags['leader-election-namespace'] || env.POD_NAMESPACE || inClusterNamespace() || 'default';
   const identity = flags['leader-election-identity'] || `${env.POD_NAME || hostname()}_${Math.random().toString(16).slice(2, 10)}`;

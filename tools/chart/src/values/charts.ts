@@ -85,8 +85,23 @@ const probe = (what: string, periodSeconds: number, failureThreshold: number) =>
     failureThreshold: integer('Failures in a row before acting.', failureThreshold, { minimum: 1 }),
   });
 
-/** What a program may run with by default: small, and with a memory limit (Node's heap follows it). */
-const DEFAULT_RESOURCES = { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '512Mi' } };
+/**
+ * What each program runs with by default, from tools/bench/footprint.ts and the cache's cost per
+ * object (tools/bench/src/cache-memory.ts: ~3.7 KiB per trimmed Sandbox, ~3 KiB per Pod): every
+ * program is ~65-70 MB resident when idle with empty caches. The request covers ~1,000 Sandboxes
+ * in its caches; the limit ~10,000 (the sandbox-controller also caches each Sandbox's Pod and
+ * Service), with room for the garbage collector. The images give V8's old space 70% of the
+ * limit (--max-old-space-size-percentage), so a program near it collects harder rather than
+ * being OOM-killed.
+ */
+const DEFAULT_RESOURCES: Record<Program, { requests: { cpu: string; memory: string }; limits: { memory: string } }> = {
+  'sandbox-controller': { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '384Mi' } },
+  'claim-controller': { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+  'warmpool-orchestrator': { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+  'ttl-reaper': { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+  // No caches: admission reads what it needs per review.
+  'admission-webhook': { requests: { cpu: '50m', memory: '80Mi' }, limits: { memory: '160Mi' } },
+};
 
 /** The restricted Pod Security Standard, and a read-only root file system. */
 const DEFAULT_POD_SECURITY_CONTEXT = {
@@ -166,7 +181,11 @@ function commonValues(p: ProgramDefinition): Record<string, Value> {
         valuePattern: RESOURCE_ATTRIBUTE_TEXT,
       }),
     }),
-    resources: custom('CPU and memory requests and limits of the container.', ref('ResourceRequirements'), DEFAULT_RESOURCES),
+    resources: custom(
+      `CPU and memory requests and limits of the container. Defaults from the measured footprint (memory request / limit): ${PROGRAMS.map((n) => `${n} ${DEFAULT_RESOURCES[n].requests.memory} / ${DEFAULT_RESOURCES[n].limits.memory}`).join(', ')}; the heap follows the limit.`,
+      ref('ResourceRequirements'),
+      DEFAULT_RESOURCES[p.name],
+    ),
     podSecurityContext: custom(
       'The Pod\'s security context. The default meets the restricted Pod Security Standard (non-root uid 65532, seccomp RuntimeDefault).',
       ref('PodSecurityContext'),

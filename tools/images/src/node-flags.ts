@@ -1,0 +1,19 @@
+/**
+ * The Node flags every program runs with: in its image (the entrypoint), under `npm start`, in
+ * the e2e harness when it runs bundles, and in the benchmarks, so that what is measured is
+ * what is shipped.
+ *
+ * - `--max-old-space-size-percentage=70`: V8's old space follows the container's memory limit
+ *   (the cgroup limit; the machine's memory without one). Node's default heap limit is
+ *   derived from the machine's memory, far above a small container limit, so a program would
+ *   be OOM-killed by the kernel instead of collecting garbage harder. 70% leaves the rest of
+ *   the limit to what is not old space: young generation, code, buffers, sockets, OpenSSL.
+ * - `--max-semi-space-size=1` (MB): the young generation stays at a few MB. Left alone, V8
+ *   grows it to tens of MB under the allocation bursts of listing and watching thousands of
+ *   objects, and keeps it, which is most of a busy controller's resident memory.
+ *
+ * Not `--enable-source-maps`: parsing the bundle's source map at start costs ~30 MB of
+ * resident memory. Stack traces name the bundle's lines (it is not minified); the map ships
+ * beside the bundle for `NODE_OPTIONS=--enable-source-maps` when debugging.
+ */
+export const PROGRAM_NODE_FLAGS: readonly string[] = ['--max-old-space-size-percentage=70', '--max-semi-space-size=1'];
