@@ -47,7 +47,7 @@ export interface ProgramSuite {
    * Starts `program` as its ServiceAccount, watching the suite's namespace (and electing its
    * leader there, when asked to). With `via`, it reaches the API server through that proxy.
    */
-  start(program: Program, args?: string[], options?: { via?: TcpProxy }): Promise<ProgramProcess>;
+  start(program: Program, args?: string[], options?: { via?: TcpProxy; env?: Record<string, string> }): Promise<ProgramProcess>;
   /**
    * Stops what was started, removes the namespace and the cluster-wide RBAC objects, and fails
    * if any program logged a request refused by RBAC: the programs run with exactly their
@@ -128,7 +128,7 @@ export async function programSuite(prefix: string, kc: KubeConfig = testKubeConf
         '--health-probe-bind-address=127.0.0.1:0',
         '--shutdown-timeout=5s',
         ...args,
-      ]);
+      ], options.env);
       starting.add(pending);
       try {
         const proc = await pending;
@@ -169,8 +169,9 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-export async function startProgram(program: Program, args: string[]): Promise<ProgramProcess> {
-  const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `env`: variables added to this process's own (the OTEL_* ones of a test's trace store). */
+export async function startProgram(program: Program, args: string[], env?: Record<string, string>): Promise<ProgramProcess> {
+  const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   live.add(child);
   child.once('exit', () => live.delete(child));
   const lines: Array<Record<string, unknown>> = [];
