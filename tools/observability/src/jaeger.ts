@@ -59,6 +59,8 @@ export function jaegerConfig(ports: JaegerPorts, maxTraces: number): string {
       service.name: jaeger
     metrics:
       level: none
+    traces:
+      level: none
     logs:
       level: warn
 extensions:
@@ -67,6 +69,9 @@ extensions:
     http:
       endpoint: ${at(ports.health)}
   jaeger_query:
+    # On by default in v2: it would trace the query service itself over OTLP/gRPC to
+    # localhost:4317 (ours, or nobody's) and hold up shutdown trying to flush.
+    enable_tracing: false
     storage:
       traces: memstore
     http:
@@ -120,7 +125,10 @@ export async function startJaeger(options: JaegerOptions = {}): Promise<Jaeger> 
   await writeFile(configFile, jaegerConfig(ports, options.maxTraces ?? 50_000));
   const logFile = options.logFile ?? join(dir, 'jaeger.log');
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(bin, ['--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Jaeger traces itself with the OpenTelemetry SDK, which reads the same OTEL_* variables as
+  // our programs (and dials 127.0.0.1:4317 by default, blocking its shutdown): off.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+  const child = spawn(bin, ['--config', configFile], { cwd: dir, env: { ...env, OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'none' }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
@@ -170,7 +178,8 @@ export async function startJaeger(options: JaegerOptions = {}): Promise<Jaeger> 
     logFile,
     otelEnv: (serviceName) => ({
       OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      // What the exporter speaks (OTLP/HTTP with JSON bodies); Jaeger's receiver takes both encodings.
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_EXPORTER_OTLP_ENDPOINT: otlpHttpEndpoint,
       // Short batches: a trace shows up in the store a moment after its spans end.
       OTEL_BSP_SCHEDULE_DELAY: '200',
