@@ -42,7 +42,7 @@ describe('jaeger', () => {
       expect(c.attributes['k8s.namespace.name']).toBe('ns');
       expect(c.events).toEqual([{ name: 'adoption lost', attributes: { 'agent_sandbox.sandbox.name': 's1' } }]);
       expect(await fetchServices(jaeger.queryUrl)).toContain('jaeger-test');
-      expect(renderTrace(spans)).toMatch(/jaeger-test: parent\n.*  jaeger-test: child/);
+      expect(renderTrace(spans)).toMatch(/jaeger-test: parent\n.* {2}jaeger-test: child/);
       expect(await fetchTrace(jaeger.queryUrl, 'f'.repeat(32))).toEqual([]);
     } finally {
       await jaeger.stop();
