@@ -66,6 +66,7 @@ describe('a program with an unreachable OTLP endpoint', () => {
     const settled = heaps.find((h) => h.at === 2_000)!.heap;
     const last = heaps.at(-1)!.heap;
     console.log(JSON.stringify({ heapMiB: heaps.map((h) => ({ at: h.at, MiB: Math.round((h.heap / 2 ** 20) * 10) / 10 })) }));
-    expect(last - settled).toBeLessThan(8 * 2 ** 20);
+    // 4 MiB over 8,000 reconciles: a leak of ~500 bytes a reconcile would show (GC noise here is ~1 MiB).
+    expect(last - settled).toBeLessThan(4 * 2 ** 20);
   }, 300_000);
 });

@@ -27,8 +27,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
 let done = 0;
+let controller: Controller | undefined;
 const finished = new Promise<void>((resolve) => {
-  const controller = new Controller({
+  controller = new Controller({
     name: 'soak',
     kind: Kinds.ConfigMap,
     log,
@@ -45,9 +46,9 @@ const finished = new Promise<void>((resolve) => {
     },
   });
   controller.start(Array.from({ length: total }, (_, i) => `${values.namespace}/key-${i}`));
-  void finished.then(() => controller.stop());
 });
 await finished;
+await controller?.stop();
 client.close();
 process.stdout.write(JSON.stringify({ done: true, reconciles: done }) + '\n');
 await tracing.shutdown().catch(() => undefined);
