@@ -26,8 +26,12 @@ let claimController: ProgramProcess;
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 beforeAll(async () => {
+  const t0 = Date.now();
+  const mark = (what: string) => console.log(`setup: ${what} at +${Date.now() - t0} ms`);
   jaeger = await startJaeger();
+  mark('jaeger up');
   s = await suite('traces');
+  mark('suite ready');
   const otel = (service: string) => ({ env: { ...jaeger.otelEnv(service), OTEL_BSP_SCHEDULE_DELAY: '100' } });
   // The webhook as npm start registers it, confined to this test's namespace and configuration name.
   const port = await freePort();
@@ -40,9 +44,17 @@ beforeAll(async () => {
   });
   webhook = await startProgram(
     'admission-webhook',
-    [`--kubeconfig=${inject('kubeconfig')}`, `--bind-address=127.0.0.1:${port}`, '--health-probe-bind-address=127.0.0.1:0', `--webhook-configuration-name=${name}`],
+    [
+      `--kubeconfig=${inject('kubeconfig')}`,
+      `--bind-address=127.0.0.1:${port}`,
+      '--health-probe-bind-address=127.0.0.1:0',
+      `--webhook-configuration-name=${name}`,
+      // The programs run as ServiceAccounts of this test's namespace, not agent-sandbox-system.
+      `--trusted-users=${['claim-controller', 'sandbox-controller', 'warmpool-orchestrator'].map((p) => `system:serviceaccount:${s.ns.name}:${p}`).join(',')}`,
+    ],
     otel('admission-webhook').env,
   );
+  mark('webhook started');
   await eventually('the webhook ready (CA patched)', async () => (await fetch(`http://127.0.0.1:${webhook!.healthPort}/readyz`)).status, (code) => code === 200, 20_000);
   [claimController] = await Promise.all([
     // Debug: its "reconciled" line too, to check every line of a reconcile names the trace.
@@ -50,7 +62,8 @@ beforeAll(async () => {
     s.start('sandbox-controller', [], otel('sandbox-controller')),
     s.start('warmpool-orchestrator', [], otel('warmpool-orchestrator')),
   ]);
-}, 180_000);
+  mark('controllers started');
+}, 400_000);
 
 afterAll(async () => {
   await webhooks?.remove();
