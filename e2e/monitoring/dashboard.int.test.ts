@@ -38,9 +38,9 @@ function expressions(): Array<{ where: string; expr: string }> {
   return out;
 }
 
-/** The metric names an expression selects: by the dashboard's convention, each written with `{…}`. */
+/** The metric names an expression selects: by the dashboard's convention, each followed by `{…}` or a range `[…]`. */
 function selected(expr: string): string[] {
-  return [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1]!);
+  return [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)[{[]/g)].map((m) => m[1]!);
 }
 
 /** A histogram's or summary's series name → its family (`…_bucket` → `…`). */
@@ -58,7 +58,7 @@ beforeAll(async () => {
   programs.push(
     await startProgram('admission-webhook', [`--kubeconfig=${inject('kubeconfig')}`, `--bind-address=127.0.0.1:${await freePort()}`, '--health-probe-bind-address=127.0.0.1:0', '--patch-ca-bundle=false']),
   );
-}, 180_000);
+}, 400_000);
 afterAll(async () => {
   await programs.at(-1)?.stop();
   await s?.teardown();
@@ -85,7 +85,7 @@ describe('the Grafana dashboard', () => {
     const used = new Set<string>();
     for (const { where, expr } of exprs) {
       const names = selected(expr);
-      if (names.length === 0) missing.push(`${where}: selects no metric (write selectors as name{…}): ${expr}`);
+      if (names.length === 0) missing.push(`${where}: selects no metric (write selectors as name{…} or name[…]): ${expr}`);
       for (const name of names) {
         const f = family(name, families);
         used.add(f);

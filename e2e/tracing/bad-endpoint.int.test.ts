@@ -11,15 +11,18 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '@agent-sandbox/controlplane';
 import { Kinds } from '@agent-sandbox/runtime';
 import { claim, ClaimKind, pool, PoolKind, readyOf, suite, template, TemplateKind, waitUntil, type Obj, type Suite } from '../claims/harness.ts';
-import { consistently, ROOT } from '../support/programs.ts';
+import { consistently, ROOT, type ProgramProcess } from '../support/programs.ts';
 
 let s: Suite;
 let deadEndpoint: string;
+let claims: ProgramProcess;
 
 beforeAll(async () => {
   s = await suite('bad-otlp');
   deadEndpoint = `http://127.0.0.1:${await freePort()}`;
-}, 120_000);
+  const env = { env: unreachable() };
+  [claims] = await Promise.all([s.start('claim-controller', [], env), s.start('sandbox-controller', [], env), s.start('warmpool-orchestrator', [], env)]);
+}, 400_000);
 afterAll(async () => s?.teardown(), 120_000);
 
 // A short export timeout: the exporter's retries of a refused connection end within 2 s.
@@ -29,8 +32,6 @@ const exportWarnings = (lines: Array<Record<string, unknown>>) => lines.filter((
 describe('a program with an unreachable OTLP endpoint', () => {
   it('binds claims as usual and warns once', async () => {
     const ns = s.ns.name;
-    const env = { env: unreachable() };
-    const [claims] = await Promise.all([s.start('claim-controller', [], env), s.start('sandbox-controller', [], env), s.start('warmpool-orchestrator', [], env)]);
     await s.admin.create(TemplateKind, template(ns, 't'));
     await s.admin.create(PoolKind, pool(ns, 'p', 't', 2));
     for (const name of ['c1', 'c2', 'c3']) {
@@ -41,7 +42,7 @@ describe('a program with an unreachable OTLP endpoint', () => {
     // Batches keep failing every 100 ms; still one warning, and the program is alive.
     await consistently('one export warning and the program running', () => exportWarnings(claims.lines).length === 1 && claims.child.exitCode === null, 5_000);
     expect(exportWarnings(claims.lines)[0]).toMatchObject({ endpoint: deadEndpoint });
-  });
+  }, 300_000);
 
   it('stays bounded in memory over 10,000 reconciles, with one warning', async () => {
     const ns = s.ns.name;
@@ -68,5 +69,5 @@ describe('a program with an unreachable OTLP endpoint', () => {
     console.log(JSON.stringify({ heapMiB: heaps.map((h) => ({ at: h.at, MiB: Math.round((h.heap / 2 ** 20) * 10) / 10 })) }));
     // 4 MiB over 8,000 reconciles: a leak of ~500 bytes a reconcile would show (GC noise here is ~1 MiB).
     expect(last - settled).toBeLessThan(4 * 2 ** 20);
-  }, 300_000);
+  }, 560_000);
 });
