@@ -78,6 +78,7 @@ describe('isFreshMember', () => {
     for (const [m, name, hash] of [[member(t, 'a'), 'a', templateHash(t)], [member(t, 'a', 'deadbeef'), 'a', templateHash(t)], [member(t, 'a'), 'b', templateHash(t)], [member(t, 'a', 'deadbeef'), 'a', templateHash(changed)]] as const) {
       const slim = withoutPodTemplate(m);
       expect(slim.spec.podTemplate.spec.containers).toEqual([]);
+      expect(slim.spec.podTemplate.metadata).toEqual(m.spec.podTemplate.metadata);
       expect(slim.spec).not.toHaveProperty('volumeClaimTemplates');
       expect(m.spec.podTemplate.spec.containers).toHaveLength(1); // the original is left as it was
       expect(isFreshMember(slim, name, hash)).toBe(isFreshMember(m, name, hash));
