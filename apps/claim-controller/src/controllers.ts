@@ -1,4 +1,4 @@
-import { DEFAULT_ALLOWED_LABEL_DOMAINS } from '@agent-sandbox/api';
+import { DEFAULT_ALLOWED_LABEL_DOMAINS, TEMPLATE_REF_HASH_LABEL, withoutPodTemplate } from '@agent-sandbox/api';
 import { predicates, type KubeObject, type Manager } from '@agent-sandbox/runtime';
 import { ClaimMetrics } from './claim/claim-metrics.ts';
 import { claimReconciler } from './claim/claim-reconciler.ts';
@@ -15,6 +15,10 @@ const POOL_BY_TEMPLATE_INDEX = 'template';
 
 /** Registers the SandboxClaim controller and the claim metrics on `manager`. */
 export function registerControllers(manager: Manager, settings: ControllerSettings): { metrics: ClaimMetrics; state: LocalState } {
+  // Of Sandboxes, only those made from a template (pool members, cold starts, adopted members)
+  // can be a claim's, and their pod template is never read here: both kept out of the cache.
+  manager.select(SandboxKind, { labelSelector: TEMPLATE_REF_HASH_LABEL });
+  manager.transform<SandboxObject>(SandboxKind, withoutPodTemplate);
   const claims = manager.informer<ClaimObject>(ClaimKind);
   // Only claims still waiting for a sandbox need a pool or template that appears.
   claims.store.addIndexer(CLAIM_BY_POOL_INDEX, (c) => (c.status?.sandbox?.name ? [] : [`${c.metadata.namespace}/${c.spec.warmPoolRef.name}`]));

@@ -1,4 +1,4 @@
-import { nameHash, SANDBOX_WARM_POOL, WARM_POOL_SANDBOX_LABEL } from '@agent-sandbox/api';
+import { nameHash, SANDBOX_WARM_POOL, WARM_POOL_SANDBOX_LABEL, withoutPodTemplate } from '@agent-sandbox/api';
 import { context, trace, type SpanContext } from '@opentelemetry/api';
 import { controllerOf, Expectations, predicates, type KubeObject, type Manager, type Reconciler } from '@agent-sandbox/runtime';
 import { Gauge, spanContextFromObject } from '@agent-sandbox/telemetry';
@@ -25,6 +25,10 @@ function poolKeyOf(obj: KubeObject): string | undefined {
 
 /** Registers the SandboxWarmPool controller on `manager`. */
 export function registerControllers(manager: Manager, settings: ControllerSettings): { expectations: Expectations } {
+  // Only unclaimed members (and orphans with a pool's label) matter here, and of their spec only
+  // whether it is fresh: a claimed member leaves the cache as a delete, which reaches its pool.
+  manager.select(SandboxKind, { labelSelector: WARM_POOL_SANDBOX_LABEL });
+  manager.transform<SandboxObject>(SandboxKind, withoutPodTemplate);
   const sandboxes = manager.informer<SandboxObject>(SandboxKind);
   sandboxes.store.addIndexer(POOL_LABEL_INDEX, (s) => {
     const value = s.metadata.labels?.[WARM_POOL_SANDBOX_LABEL];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFreshMember, sandboxBlueprint, stableJson, templateHash } from './blueprint.ts';
+import { isFreshMember, sandboxBlueprint, stableJson, templateHash, withoutPodTemplate } from './blueprint.ts';
 import { nameHash } from './name-hash.ts';
 
 const template = (spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}) =>
@@ -69,6 +69,19 @@ describe('isFreshMember', () => {
     expect(isFreshMember(member(before, 'a', 'deadbeef'), 'a', templateHash(after))).toBe(true);
     for (const changed of [template({}, { hostname: 'x' }), template({ service: true }), template({ volumeClaimTemplates: [{ metadata: { name: 'd' }, spec: {} }] })]) {
       expect(isFreshMember(member(before, 'a', 'deadbeef'), 'a', templateHash(changed))).toBe(false);
+    }
+  });
+
+  it('answers the same for a member cached without its pod template', () => {
+    const t = template();
+    const changed = template({}, { hostname: 'x' });
+    for (const [m, name, hash] of [[member(t, 'a'), 'a', templateHash(t)], [member(t, 'a', 'deadbeef'), 'a', templateHash(t)], [member(t, 'a'), 'b', templateHash(t)], [member(t, 'a', 'deadbeef'), 'a', templateHash(changed)]] as const) {
+      const slim = withoutPodTemplate(m);
+      expect(slim.spec.podTemplate.spec.containers).toEqual([]);
+      expect(slim.spec.podTemplate.metadata).toEqual(m.spec.podTemplate.metadata);
+      expect(slim.spec).not.toHaveProperty('volumeClaimTemplates');
+      expect(m.spec.podTemplate.spec.containers).toHaveLength(1); // the original is left as it was
+      expect(isFreshMember(slim, name, hash)).toBe(isFreshMember(m, name, hash));
     }
   });
 });

@@ -87,3 +87,21 @@ export function isFreshMember(member: { metadata: { labels?: Record<string, stri
   }
   return hash === currentHash;
 }
+
+/**
+ * A Sandbox for the cache of a program that reads of its spec only whether it is fresh
+ * (`isFreshMember`) and the pod template's metadata, not the pod spec (claim-controller,
+ * warmpool-orchestrator): the pod spec and volume claim templates, most of a Sandbox's bytes,
+ * are replaced by an empty pod spec, and the hash of what they were is remembered for `isFreshMember`. A Sandbox
+ * from no template (no template-ref label) can never be fresh, so it is not hashed at all.
+ * Returns a new object; `sandbox` is not changed.
+ */
+export function withoutPodTemplate<T extends { metadata: { labels?: Record<string, string> }; spec: BlueprintContent }>(sandbox: T): T {
+  const spec = sandbox.spec;
+  if (!spec?.podTemplate) return sandbox;
+  const { podTemplate, volumeClaimTemplates: _vcts, ...rest } = spec;
+  // The pod template's metadata (small) stays: adoption reads it.
+  const slim = { ...rest, podTemplate: { ...(podTemplate.metadata ? { metadata: podTemplate.metadata } : {}), spec: { containers: [] } } } as unknown as T['spec'];
+  if (sandbox.metadata.labels?.[TEMPLATE_REF_HASH_LABEL] !== undefined) specHashes.set(slim, blueprintHash(spec));
+  return { ...sandbox, spec: slim };
+}

@@ -18,7 +18,7 @@ export type { SandboxWarmPool, SandboxWarmPoolSpec, SandboxWarmPoolStatus } from
 export type { PodTemplate, VolumeClaimTemplate } from './kinds/blueprint.ts';
 export type { Condition } from './schema/kubernetes.ts';
 export { fnv1a32, nameHash } from './name-hash.ts';
-export { blueprintHash, isFreshMember, PUBLIC_NAMESERVERS, sandboxBlueprint, stableJson, templateHash, usesSecureDefaultPolicy } from './blueprint.ts';
+export { blueprintHash, isFreshMember, PUBLIC_NAMESERVERS, sandboxBlueprint, stableJson, templateHash, usesSecureDefaultPolicy, withoutPodTemplate } from './blueprint.ts';
 export { sandboxFromTemplate, templateRefLabels, type SandboxFromTemplateOptions } from './sandbox-from-template.ts';
 export { controllerOf, controllerRef, isControlledBy, withControllerRef, type ControllerRefOptions, type OwnerIdentity } from './ownership.ts';
 export { isReservedKey, userAnnotations, userLabels } from './metadata-filter.ts';

@@ -8,6 +8,7 @@
  * Prints one JSON document.
  */
 import { execFileSync } from 'node:child_process';
+import { withoutPodTemplate } from '@agent-sandbox/api';
 import { fileURLToPath } from 'node:url';
 import { admitObject, byControllerUID, CONTROLLER_UID_INDEX, Store, trimPod, type KubeObject, type Transform } from '@agent-sandbox/runtime';
 import { podJson, sandboxJson } from './fixtures.ts';
@@ -23,6 +24,7 @@ const SCENARIOS: Scenario[] = [
   { kind: 'Pod', trimming: 'standard+transform' },
   { kind: 'Sandbox', trimming: 'none' },
   { kind: 'Sandbox', trimming: 'standard' },
+  { kind: 'Sandbox', trimming: 'standard+transform' },
 ];
 
 function settle(): number {
@@ -34,7 +36,8 @@ function settle(): number {
 
 function measure(scenario: Scenario, count: number) {
   const make = scenario.kind === 'Pod' ? podJson : sandboxJson;
-  const transform: Transform | undefined = scenario.trimming === 'standard+transform' ? trimPod : undefined;
+  // Pods: trimPod (sandbox-controller); Sandboxes: without their pod template (claim-controller, warmpool-orchestrator).
+  const transform: Transform | undefined = scenario.trimming !== 'standard+transform' ? undefined : scenario.kind === 'Pod' ? trimPod : (withoutPodTemplate as unknown as Transform);
   const jsonBytes = Buffer.byteLength(make(0));
   const store = new Store<KubeObject>();
   store.addIndexer(CONTROLLER_UID_INDEX, byControllerUID);

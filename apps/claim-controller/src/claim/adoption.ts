@@ -32,7 +32,10 @@ export function adoptionPatch(claim: ClaimObject, member: SandboxObject, traceCo
   const trace = traceContext ?? claim.metadata.annotations?.[TRACE_CONTEXT_ANNOTATION];
   const templateName = member.metadata.annotations?.[TEMPLATE_REF_ANNOTATION];
   const podAnnotations: Record<string, string | null> = { ...extra.annotations };
-  if (!(SAFE_TO_EVICT_ANNOTATION in podAnnotations)) podAnnotations[SAFE_TO_EVICT_ANNOTATION] = null;
+  // Members made by earlier versions carry safe-to-evict in their pod template: it goes.
+  if (!(SAFE_TO_EVICT_ANNOTATION in podAnnotations) && member.spec.podTemplate?.metadata?.annotations?.[SAFE_TO_EVICT_ANNOTATION] !== undefined) podAnnotations[SAFE_TO_EVICT_ANNOTATION] = null;
+  const podLabels = extra.labels && Object.keys(extra.labels).length ? extra.labels : undefined;
+  const podMetadata = { ...(podLabels ? { labels: podLabels } : {}), ...(Object.keys(podAnnotations).length ? { annotations: podAnnotations } : {}) };
   return {
     metadata: {
       resourceVersion: rv,
@@ -46,13 +49,8 @@ export function adoptionPatch(claim: ClaimObject, member: SandboxObject, traceCo
       // The Pod keeps its name: recorded for `kubectl get sandbox -o wide` in the same write.
       annotations: { [POD_NAME_ANNOTATION]: member.metadata.annotations?.[POD_NAME_ANNOTATION] || member.metadata.name!, ...(trace ? { [TRACE_CONTEXT_ANNOTATION]: trace } : {}) },
     },
-    spec: {
-      podTemplate: {
-        metadata: {
-          ...(extra.labels && Object.keys(extra.labels).length ? { labels: extra.labels } : {}),
-          annotations: podAnnotations,
-        },
-      },
-    },
+    // Only a claim's own pod metadata changes the spec (and so the generation): a plain claim
+    // leaves the member's status as it is, with no second write from the sandbox-controller.
+    ...(Object.keys(podMetadata).length ? { spec: { podTemplate: { metadata: podMetadata } } } : {}),
   };
 }

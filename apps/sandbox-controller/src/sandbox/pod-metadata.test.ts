@@ -43,4 +43,16 @@ describe('pod metadata', () => {
     const pod = { metadata: { labels: { 'agents.x-k8s.io/sandbox-name-hash': 'x', other: 'o' }, annotations: { [PROPAGATED_ANNOTATION]: 'not json' } } };
     expect(podMetadataPatch(pod, want)).toEqual({ annotations: { [PROPAGATED_ANNOTATION]: want.annotations[PROPAGATED_ANNOTATION] } });
   });
+
+  it('marks the Pod of an unclaimed pool member safe to evict, and takes that away once a claim controls it', () => {
+    const pool = { ownerReferences: [{ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool', name: 'p', uid: 'pu', controller: true }] };
+    const claim = { ownerReferences: [{ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', name: 'c', uid: 'cu', controller: true }] };
+    const member = desiredPodMetadata(sandbox({}, {}, pool), 'x');
+    expect(member.annotations['cluster-autoscaler.kubernetes.io/safe-to-evict']).toBe('true');
+    const claimed = desiredPodMetadata(sandbox({}, {}, claim), 'x');
+    expect(claimed.annotations).not.toHaveProperty('cluster-autoscaler.kubernetes.io/safe-to-evict');
+    expect(podMetadataPatch({ metadata: { labels: member.labels, annotations: member.annotations } }, claimed)?.annotations).toMatchObject({ 'cluster-autoscaler.kubernetes.io/safe-to-evict': null });
+    // The template's own value wins, under a pool or not.
+    expect(desiredPodMetadata(sandbox({}, { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false' }, pool), 'x').annotations['cluster-autoscaler.kubernetes.io/safe-to-evict']).toBe('false');
+  });
 });

@@ -1,6 +1,7 @@
 import {
   CLAIM_UID_LABEL,
   CREATED_BY_LABEL,
+  SAFE_TO_EVICT_ANNOTATION,
   SANDBOX_NAME_HASH_LABEL,
   SANDBOX_WARM_POOL,
   TEMPLATE_REF_HASH_LABEL,
@@ -31,11 +32,19 @@ interface Record_ {
   annotations: string[];
 }
 
-/** The labels and annotations a sandbox's Pod should carry, the record annotation included. */
+/**
+ * The labels and annotations a sandbox's Pod should carry, the record annotation included. The
+ * Pod of an unclaimed pool member may be evicted to pack nodes (`safe-to-evict: "true"`, unless
+ * the template says otherwise); it is recorded like a propagated key, so it goes when a claim
+ * takes the member. Decided here from the controller, not written into the member's pod
+ * template, so that taking a member does not change its spec (nor make its status say a new
+ * generation).
+ */
 export function desiredPodMetadata(sandbox: SandboxObject, hash: string): PodMetadata {
   const template = sandbox.spec.podTemplate.metadata;
   const propagatedLabels = userLabels(template?.labels);
   const propagatedAnnotations = userAnnotations(template?.annotations);
+  if (ownedByPool(sandbox) && !(SAFE_TO_EVICT_ANNOTATION in propagatedAnnotations)) propagatedAnnotations[SAFE_TO_EVICT_ANNOTATION] = 'true';
   const labels: Record<string, string> = { ...propagatedLabels, ...extensionLabels(sandbox), [SANDBOX_NAME_HASH_LABEL]: hash };
   const record: Record_ = { labels: Object.keys(propagatedLabels).sort(), annotations: Object.keys(propagatedAnnotations).sort() };
   const annotations: Record<string, string> = { ...propagatedAnnotations, [PROPAGATED_ANNOTATION]: JSON.stringify(record) };

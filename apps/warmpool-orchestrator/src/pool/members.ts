@@ -3,7 +3,6 @@ import {
   ConditionType,
   isFreshMember,
   nameHash,
-  SAFE_TO_EVICT_ANNOTATION,
   sandboxFromTemplate,
   WARM_POOL_SANDBOX_LABEL,
   WarmPoolReason,
@@ -52,8 +51,8 @@ export function memberSandbox(pool: PoolObject, template: TemplateObject, hash: 
     launchType: 'warm',
     hash,
     labels: { [WARM_POOL_SANDBOX_LABEL]: nameHash(pool.metadata.name!) },
-    // An unclaimed member may be evicted to pack nodes; a claim takes this away.
-    podMetadata: { annotations: { [SAFE_TO_EVICT_ANNOTATION]: 'true' } },
+    // That an unclaimed member's Pod may be evicted is the sandbox-controller's to say (from the
+    // controller): taking a member then changes no spec.
   }) as KubeObject;
 }
 

@@ -14,7 +14,7 @@ const cm = (name: string, rv: string, data: Record<string, string> = {}): KubeOb
   data,
 });
 
-function setUp(options: { watchdogMs?: number; initialBackoffMs?: number; maxBackoffMs?: number } = {}) {
+function setUp(options: { watchdogMs?: number; initialBackoffMs?: number; maxBackoffMs?: number; streamingList?: boolean } = {}) {
   const clock = new FakeClock();
   const source = new ScriptedSource<KubeObject>();
   const { log, lines } = memoryLog();
@@ -176,5 +176,77 @@ describe('Informer against a scripted list and watch', () => {
     clock.advance(60_000);
     await settle();
     expect(source.watches).toHaveLength(1);
+  });
+});
+
+describe('Informer with a streaming list', () => {
+  const end = (rv: string) => ({ metadata: { resourceVersion: rv, annotations: { 'k8s.io/initial-events-end': 'true' } } }) as KubeObject;
+
+  it('syncs at the end bookmark only, then goes on with the same stream as the watch', async () => {
+    const { source, informer, events } = setUp({ streamingList: true });
+    informer.start();
+    const stream = await source.watchNumber(0);
+    expect(stream.options.sendInitialEvents).toBe(true);
+    stream.send('ADDED', cm('a', '10'));
+    stream.send('ADDED', cm('b', '11'));
+    stream.send('BOOKMARK', { metadata: { resourceVersion: '11' } } as KubeObject); // a plain bookmark ends nothing
+    await settle();
+    expect(informer.hasSynced()).toBe(false);
+    expect(events).toEqual([]);
+    stream.send('BOOKMARK', end('12'));
+    expect(await informer.waitForSync()).toBe(true);
+    expect(events).toEqual(['add a@10', 'add b@11']);
+    expect(informer.lastResourceVersion).toBe('12');
+
+    stream.send('MODIFIED', cm('a', '13'));
+    expect(events.at(-1)).toBe('update a@10->13');
+    // The server ends the stream: the next watch resumes from where it was, with no new list.
+    stream.end();
+    const next = await source.watchNumber(1);
+    expect(next.options.sendInitialEvents).toBeUndefined();
+    expect(next.options.resourceVersion).toBe('13');
+    expect(source.listCalls).toHaveLength(0);
+    expect(informer.stats).toMatchObject({ lists: 1, streamedLists: 1 });
+    await informer.stop();
+  });
+
+  it('a stream that ends before its initial events are all in lists again, and a relist delivers what changed', async () => {
+    const { source, informer, events, clock } = setUp({ streamingList: true });
+    informer.start();
+    const first = await source.watchNumber(0);
+    first.send('ADDED', cm('a', '10'));
+    first.fail(new ApiError(0, 'ECONNRESET', 'reset'));
+    await settle();
+    clock.advance(1_000);
+    const second = await source.watchNumber(1);
+    expect(second.options.sendInitialEvents).toBe(true);
+    second.send('ADDED', cm('b', '11'));
+    second.send('BOOKMARK', end('11'));
+    await informer.waitForSync();
+    expect(events).toEqual(['add b@11']);
+    // A 410 later: the relist is a stream too; a delete the broken watch missed still arrives.
+    second.send('ERROR', { code: 410, reason: 'Expired', message: 'too old' } as unknown as KubeObject);
+    const third = await source.watchNumber(2);
+    expect(third.options.sendInitialEvents).toBe(true);
+    third.send('ADDED', cm('c', '20'));
+    third.send('BOOKMARK', end('20'));
+    await settle();
+    expect(events.slice(1)).toEqual(['add c@20', 'delete b (final state unknown)']);
+    await informer.stop();
+  });
+
+  it('falls back to paged lists when the API server refuses streaming lists', async () => {
+    const { source, informer, events } = setUp({ streamingList: true });
+    informer.start();
+    const refused = await source.watchNumber(0);
+    refused.fail(ApiError.fromStatus(422, { reason: 'Invalid', message: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled' }));
+    await settle();
+    source.answerList([cm('a', '1')], '2');
+    expect(await informer.waitForSync()).toBe(true);
+    expect(events).toEqual(['add a@1']);
+    const watch = await source.watchNumber(1);
+    expect(watch.options.sendInitialEvents).toBeUndefined();
+    expect(watch.options.resourceVersion).toBe('2');
+    await informer.stop();
   });
 });

@@ -8,6 +8,9 @@ import { clientListerWatcher, type ListerWatcher, type WatchEvent } from './list
 import { Store } from './store.ts';
 import { admitObject, type Transform } from './trim.ts';
 
+/** The annotation of the bookmark that ends a streaming list's initial events. */
+const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+
 export interface EventHandlers<T extends KubeObject = KubeObject> {
   add?(obj: T): void;
   update?(old: T, obj: T): void;
@@ -32,6 +35,13 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   trim?: boolean;
   /** Page size of lists. */
   pageSize?: number;
+  /**
+   * Fill the cache from a streaming list (watch with `sendInitialEvents`) instead of a paged
+   * list: objects enter the cache one by one as they arrive, and the stream goes on as the watch.
+   * An API server that refuses it (WatchList off) is asked for paged lists from then on.
+   * Default: on with a `client`, off with a `listerWatcher`.
+   */
+  streamingList?: boolean;
   /** Server-side watch timeout before jitter: each watch asks for [min, 2·min). Default 5 min. */
   minWatchTimeoutMs?: number;
   /** A stream silent this long is presumed dead and reopened. Default 2 min (bookmarks come about every minute). */
@@ -44,7 +54,10 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
 
 /** Counters for tests and debugging. */
 export interface InformerStats {
+  /** Initial and re-lists, paged or streamed. */
   lists: number;
+  /** Of `lists`, those served as a streaming list. */
+  streamedLists: number;
   watches: number;
   /** Watches or list continuations answered with 410 Gone. */
   expired: number;
@@ -61,7 +74,7 @@ export interface InformerStats {
 export class Informer<T extends KubeObject = KubeObject> {
   readonly kind: ResourceKind;
   readonly store = new Store<T>();
-  readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, watchdogFired: 0 };
+  readonly stats: InformerStats = { lists: 0, streamedLists: 0, watches: 0, expired: 0, watchdogFired: 0 };
   readonly #options: InformerOptions<T>;
   readonly #source: ListerWatcher<T>;
   readonly #clock: Clock;
@@ -77,6 +90,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   #watchAbort: AbortController | undefined;
   #paused: { resume: Promise<void>; release: () => void } | undefined;
   #resumeFrom: string | undefined;
+  #streaming: boolean;
+  /** The current streaming list has delivered all its initial objects. */
+  #streamListed = false;
 
   constructor(options: InformerOptions<T>) {
     this.kind = options.kind;
@@ -85,6 +101,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (options.listerWatcher) this.#source = options.listerWatcher;
     else if (client) this.#source = clientListerWatcher<T>(client, options.kind, { namespace, labelSelector, fieldSelector });
     else throw new Error(`informer ${kindId(options.kind)}: needs a client or a listerWatcher`);
+    this.#streaming = options.streamingList ?? !options.listerWatcher;
     this.#clock = options.clock ?? realClock;
     this.#log = options.log.child({ informer: kindId(options.kind), ...(options.namespace ? { namespace: options.namespace } : {}) });
   }
@@ -159,6 +176,24 @@ export class Informer<T extends KubeObject = KubeObject> {
         continue;
       }
       try {
+        if (needList && this.#streaming) {
+          const startedAt = this.#clock.monotonic();
+          this.#streamListed = false;
+          try {
+            await this.#watch(true);
+          } finally {
+            // Listed, even if the stream broke afterwards: what follows resumes from its resourceVersion.
+            if (this.#streamListed) needList = false;
+          }
+          if (this.#streamListed) {
+            // The stream was the list and then the watch; when it ends, watching resumes as usual.
+            backoff = initial;
+          } else if (this.#clock.monotonic() - startedAt < 1000 && !this.#paused && !stop.aborted) {
+            await sleep(jitter(backoff, 0.5), stop, this.#clock);
+            backoff = Math.min(backoff * 2, max);
+          }
+          continue;
+        }
         if (needList) {
           await this.#list();
           needList = false;
@@ -179,6 +214,11 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
       } catch (err) {
         if (stop.aborted) break;
+        if (needList && this.#streaming && err instanceof ApiError && (err.code === 400 || err.code === 422)) {
+          this.#streaming = false;
+          this.#log.info({ err: describe(err) }, 'streaming list refused: using paged lists');
+          continue;
+        }
         if (isGone(err)) {
           this.stats.expired++;
           this.#log.info({ resourceVersion: this.#resourceVersion }, 'watch expired (410 Gone): relisting');
@@ -218,6 +258,11 @@ export class Informer<T extends KubeObject = KubeObject> {
       resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
     } while (cont);
 
+    this.#replaceAll(items, resourceVersion);
+  }
+
+  /** The cache becomes exactly `items` (a fresh list at `resourceVersion`); the differences go to the handlers. */
+  #replaceAll(items: Iterable<T>, resourceVersion: string): void {
     const changes = this.store.replace(items);
     this.#resourceVersion = resourceVersion;
     const firstSync = !this.#synced;
@@ -226,7 +271,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       for (const w of this.#syncedWaiters.splice(0)) w();
     }
     this.#log.debug(
-      { objects: items.length, added: changes.added.length, updated: changes.updated.length, deleted: changes.deleted.length, resourceVersion },
+      { objects: this.store.size, added: changes.added.length, updated: changes.updated.length, deleted: changes.deleted.length, resourceVersion },
       firstSync ? 'initial list' : 'relisted',
     );
     for (const obj of changes.added) this.#emit('add', obj);
@@ -234,8 +279,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     for (const obj of changes.deleted) this.#emit('delete', obj, undefined, true);
   }
 
-  /** One watch; resolves when the server ends it or the watchdog closes it; true if events arrived. */
-  async #watch(): Promise<boolean> {
+  /**
+   * One watch; resolves when the server ends it or the watchdog closes it; true if events arrived.
+   * `streamingList`: the watch starts with every object (sendInitialEvents); resolves true only
+   * if the initial events were all received and are in the cache.
+   */
+  async #watch(streamingList = false): Promise<boolean> {
     const minTimeout = this.#options.minWatchTimeoutMs ?? 300_000;
     const timeoutSeconds = Math.max(1, Math.floor(jitter(minTimeout) / 1000));
     const watchdogMs = this.#options.watchdogMs ?? 120_000;
@@ -261,14 +310,28 @@ export class Informer<T extends KubeObject = KubeObject> {
       }, watchdogMs);
     };
     this.stats.watches++;
+    // A streaming list gathers the initial objects here (trimmed as they come) until its end bookmark.
+    let initial: Map<string, T> | undefined;
+    if (streamingList) {
+      initial = new Map();
+      this.stats.lists++;
+    }
     arm();
     try {
       await this.#source.watch({
-        resourceVersion: this.#resourceVersion,
+        resourceVersion: streamingList ? '' : this.#resourceVersion,
+        ...(streamingList ? { sendInitialEvents: true } : {}),
         timeoutSeconds,
         signal: abort.signal,
         onData: arm,
         onEvent: (event) => {
+          if (initial) {
+            if (this.#onInitialEvent(event, initial)) {
+              initial = undefined;
+              sawEvents = true;
+            }
+            return;
+          }
           sawEvents = true;
           this.#onEvent(event);
           this.#watchMadeProgress = true;
@@ -283,6 +346,28 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (this.#watchAbort === abort) this.#watchAbort = undefined;
     }
     return sawEvents;
+  }
+
+  /** An event of a streaming list before its end; true at the end, once the cache holds the list. */
+  #onInitialEvent(event: WatchEvent<T>, initial: Map<string, T>): boolean {
+    if (event.type === 'ERROR') {
+      this.#onEvent(event); // throws
+      return false;
+    }
+    const rv = event.object?.metadata?.resourceVersion;
+    if (event.type === 'BOOKMARK') {
+      if (event.object?.metadata?.annotations?.[INITIAL_EVENTS_END] !== 'true') return false;
+      this.stats.streamedLists++;
+      this.#replaceAll(initial.values(), rv ?? '');
+      initial.clear();
+      this.#streamListed = true;
+      this.#watchMadeProgress = true;
+      return true;
+    }
+    const obj = this.#admit(event.object);
+    if (event.type === 'DELETED') initial.delete(objectKey(obj));
+    else initial.set(objectKey(obj), obj);
+    return false;
   }
 
   #onEvent(event: WatchEvent<T>): void {

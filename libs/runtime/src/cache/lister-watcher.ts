@@ -15,6 +15,12 @@ export interface ListOptions {
 
 export interface WatchOptions<T extends KubeObject = KubeObject> {
   resourceVersion: string;
+  /**
+   * A streaming list (the API server's watch-list): the watch starts with every current object
+   * as an ADDED event, then a BOOKMARK annotated `k8s.io/initial-events-end`, then the changes.
+   * `resourceVersion` is ignored (the stream starts from the latest state).
+   */
+  sendInitialEvents?: boolean;
   /** The server ends the watch after this long (the informer jitters it). */
   timeoutSeconds: number;
   signal: AbortSignal;
@@ -44,9 +50,16 @@ export function clientListerWatcher<T extends KubeObject>(client: KubeClient, ki
   const { namespace, labelSelector, fieldSelector } = selection;
   return {
     list: ({ limit, continue: cont, signal }) => client.list<T>(kind, { namespace, query: { limit, continue: cont, labelSelector, fieldSelector }, signal }),
-    watch: ({ resourceVersion, timeoutSeconds, signal, onEvent, onData }) =>
+    watch: ({ resourceVersion, sendInitialEvents, timeoutSeconds, signal, onEvent, onData }) =>
       client.stream(collectionPath(kind, namespace), {
-        query: { watch: true, allowWatchBookmarks: true, resourceVersion, timeoutSeconds, labelSelector, fieldSelector },
+        query: {
+          watch: true,
+          allowWatchBookmarks: true,
+          ...(sendInitialEvents ? { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' } : { resourceVersion }),
+          timeoutSeconds,
+          labelSelector,
+          fieldSelector,
+        },
         signal,
         onData,
         onLine: (line) => onEvent(line as WatchEvent<T>),

@@ -25,20 +25,34 @@ export function trimObject<T extends KubeObject>(obj: T): T {
 }
 
 /**
- * Keeps of a Pod's spec what controllers of sandboxes read (node, containers' names, images and
- * ports, restart policy, service account); status and metadata stay whole. The spec is rebuilt
- * rather than pruned with `delete`, which would leave V8 objects in slower, larger dictionary form.
+ * Keeps of a Pod what controllers of sandboxes read: of its spec the node, containers' names,
+ * images and ports, restart policy and service account; of its status the phase, conditions
+ * and addresses (not the container statuses, start time, host addresses or QoS class); its
+ * metadata whole. Spec and status are rebuilt rather than pruned with `delete`, which would leave
+ * V8 objects in slower, larger dictionary form.
  */
 export const trimPod: Transform = (pod) => {
   const spec = pod.spec as Record<string, unknown> | undefined;
-  if (!spec) return pod;
-  const containers = (spec.containers as Array<Record<string, unknown>> | undefined) ?? [];
-  pod.spec = {
-    nodeName: spec.nodeName,
-    restartPolicy: spec.restartPolicy,
-    serviceAccountName: spec.serviceAccountName,
-    containers: containers.map((c) => ({ name: c.name, image: c.image, ports: c.ports })),
-  };
+  if (spec) {
+    const containers = (spec.containers as Array<Record<string, unknown>> | undefined) ?? [];
+    pod.spec = {
+      nodeName: spec.nodeName,
+      restartPolicy: spec.restartPolicy,
+      serviceAccountName: spec.serviceAccountName,
+      containers: containers.map((c) => ({ name: c.name, image: c.image, ports: c.ports })),
+    };
+  }
+  const status = pod.status as Record<string, unknown> | undefined;
+  if (status) {
+    pod.status = {
+      phase: status.phase,
+      ...(status.reason !== undefined ? { reason: status.reason } : {}),
+      ...(status.message !== undefined ? { message: status.message } : {}),
+      conditions: status.conditions,
+      podIP: status.podIP,
+      podIPs: status.podIPs,
+    };
+  }
   return pod;
 };
 

@@ -59,6 +59,7 @@ export class Manager implements ControllerHost {
   readonly #options: ManagerOptions;
   readonly #informers = new Map<string, Informer>();
   readonly #transforms = new Map<string, Transform>();
+  readonly #selections = new Map<string, { labelSelector?: string; fieldSelector?: string }>();
   readonly #controllers: Array<{ controller: Controller; kind: ResourceKind; initialKeys?: () => Iterable<string> }> = [];
   readonly #tracer: Tracer;
   #elector: LeaderElector | undefined;
@@ -86,6 +87,17 @@ export class Manager implements ControllerHost {
     return this;
   }
 
+  /**
+   * Caches only the objects of `kind` that match the selectors (before `informer`): the list and
+   * watch ask the API server for them alone. An object that stops matching leaves the cache as a
+   * delete (the API server sends its last matching state), one that starts matching comes as an add.
+   */
+  select(kind: ResourceKind, selection: { labelSelector?: string; fieldSelector?: string }): this {
+    if (this.#informers.has(kindId(kind))) throw new Error(`selection for ${kind.kind}: its informer exists already`);
+    this.#selections.set(kindId(kind), selection);
+    return this;
+  }
+
   /** The shared informer of a kind (created on first use, indexed by controller UID). */
   informer<T extends KubeObject = KubeObject>(kind: ResourceKind): Informer<T> {
     const id = kindId(kind);
@@ -98,6 +110,7 @@ export class Manager implements ControllerHost {
         log: this.log,
         ...(kind.namespaced && this.#options.namespace ? { namespace: this.#options.namespace } : {}),
         transform: this.#transforms.get(id),
+        ...this.#selections.get(id),
       });
       informer.store.addIndexer(CONTROLLER_UID_INDEX, byControllerUID);
       this.#informers.set(id, informer);

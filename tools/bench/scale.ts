@@ -1,0 +1,520 @@
+/**
+ * Scale benchmark: N Sandboxes on kwok nodes with the four controllers running as separate
+ * processes (their own ServiceAccounts and rbac.yaml), one namespace. Prints one JSON object:
+ *
+ * - creation: N Sandboxes sent with `--create-concurrency` requests in flight (the API server's
+ *   sustained rate), then the time until all are Ready;
+ * - per program, at steady state with the N Sandboxes: RSS and JS heap (total and per Sandbox
+ *   above the empty-cluster figure), CPU as % of one core over `--steady-seconds`;
+ * - per program: time from spawn to synced caches, and after SIGKILL + restart: to synced, to the
+ *   first successful reconcile and to every object re-checked (reconciles of its main
+ *   controller ≥ the objects it owns);
+ * - claims at `--claim-rate`/s against a warm pool of `--pool` on the empty cluster and again
+ *   with the N Sandboxes: p50/p99 create → Ready, and the ratio;
+ * - a pool scaled 0 → `--big-pool` → 0: time each way and API writes per member;
+ * - kube-apiserver and etcd RSS, empty and at N.
+ *
+ *   node tools/bench/scale.ts [--count 20000] [--create-concurrency 64] [--pool 300]
+ *        [--claim-rate 10] [--claim-seconds 20] [--big-pool 5000] [--steady-seconds 30]
+ *
+ * Starts its own cluster (kwok nodes sized for the Pods) unless KUBECONFIG names one.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request, type RequestOptions } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { nameHash, WARM_POOL_SANDBOX_LABEL } from '@agent-sandbox/api';
+import { installCrds } from '@agent-sandbox/api/crds';
+import { ControlPlane, serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
+import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
+import { clusterPids, cpuMs } from './src/proc.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '20000' },
+    'create-concurrency': { type: 'string', default: '64' },
+    pool: { type: 'string', default: '300' },
+    'claim-rate': { type: 'string', default: '10' },
+    'claim-seconds': { type: 'string', default: '20' },
+    'big-pool': { type: 'string', default: '5000' },
+    'steady-seconds': { type: 'string', default: '30' },
+    'settle-seconds': { type: 'string', default: '15' },
+    'skip-restart': { type: 'boolean', default: false },
+  },
+});
+const N = Number(args.count);
+const POOL = Number(args.pool);
+const CLAIM_RATE = Number(args['claim-rate']);
+const CLAIM_SECONDS = Number(args['claim-seconds']);
+const BIG_POOL = Number(args['big-pool']);
+const ROOT = join(import.meta.dirname, '..', '..');
+const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+const PODS_PER_NODE = 5000;
+
+const kind = (group: string, k: string, plural: string): ResourceKind => ({ group, version: 'v1beta1', kind: k, plural, namespaced: true });
+const SandboxKind = kind('agents.x-k8s.io', 'Sandbox', 'sandboxes');
+const TemplateKind = kind('extensions.agents.x-k8s.io', 'SandboxTemplate', 'sandboxtemplates');
+const PoolKind = kind('extensions.agents.x-k8s.io', 'SandboxWarmPool', 'sandboxwarmpools');
+const ClaimKind = kind('extensions.agents.x-k8s.io', 'SandboxClaim', 'sandboxclaims');
+type Obj = KubeObject & { spec?: any; status?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+const log = (line: string) => process.stderr.write(`scale: ${new Date().toISOString().slice(11, 19)} ${line}\n`);
+const MiB = 1024 * 1024;
+
+/** Resident set of a process in bytes, from /proc (NaN once gone). */
+function rssBytes(pid: number | undefined): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+// ---- cluster ---------------------------------------------------------------------------------
+
+let cluster: ControlPlane | undefined;
+let kubeconfigPath = process.env.KUBECONFIG;
+if (!kubeconfigPath) {
+  const pods = N + POOL * 2 + BIG_POOL + CLAIM_RATE * CLAIM_SECONDS * 2;
+  const nodes = Math.ceil(pods / PODS_PER_NODE) + 1;
+  log(`starting a cluster with ${nodes} kwok nodes of ${PODS_PER_NODE} pods`);
+  cluster = await ControlPlane.up({ name: `scale-${process.pid}`, ownerPid: process.pid, nodes, podsPerNode: PODS_PER_NODE, progress: (l) => log(`controlplane: ${l}`) });
+  kubeconfigPath = cluster.kubeconfigPath;
+}
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfigPath);
+const client = new KubeClient(kc);
+const controlPlanePids = clusterPids(kubeconfigPath);
+
+async function apiserverText(path: string): Promise<string> {
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  const url = new URL(path, kc.getCurrentCluster()!.server);
+  return new Promise<string>((resolve, reject) => {
+    const req = request(url, { ...opts, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The API server's write requests so far, by verb and resource (409s apart). */
+async function apiWrites(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const line of (await apiserverText('/metrics')).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE'].includes(labels.verb!)) continue;
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}${labels.code === '409' ? ' (409)' : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+function writesPer(before: Map<string, number>, after: Map<string, number>, per: number): { total: number; byResource: Record<string, number> } {
+  const byResource: Record<string, number> = {};
+  let total = 0;
+  for (const [k, v] of after) {
+    const d = v - (before.get(k) ?? 0);
+    if (d <= 0) continue;
+    byResource[k] = round(d / per, 2);
+    total += d;
+  }
+  return { total: round(total / per, 2), byResource };
+}
+
+// ---- programs --------------------------------------------------------------------------------
+
+const NS = `bench-scale-${Date.now().toString(36)}`;
+type ProgramName = 'sandbox-controller' | 'warmpool-orchestrator' | 'claim-controller' | 'ttl-reaper';
+const PROGRAMS: ProgramName[] = ['sandbox-controller', 'warmpool-orchestrator', 'claim-controller', 'ttl-reaper'];
+/** Extra flags, as claims.ts runs them. */
+const FLAGS: Record<ProgramName, string[]> = {
+  'sandbox-controller': ['--workers=32'],
+  'warmpool-orchestrator': ['--max-create-batch=100'],
+  'claim-controller': ['--workers=64'],
+  'ttl-reaper': [],
+};
+/** The controller whose reconciles count as "every object re-checked" after a restart. */
+const MAIN_CONTROLLER: Record<ProgramName, string> = {
+  'sandbox-controller': 'sandbox',
+  'warmpool-orchestrator': 'sandboxwarmpool',
+  'claim-controller': 'sandboxclaim',
+  'ttl-reaper': 'ttl-sandbox',
+};
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  spawnedAt: number;
+  exited: boolean;
+}
+const running = new Map<ProgramName, Running>();
+const kubeconfigs = new Map<ProgramName, string>();
+const forbidden: string[] = [];
+
+async function spawnProgram(program: ProgramName): Promise<Running> {
+  let path = kubeconfigs.get(program);
+  if (!path) {
+    const asAccount = await serviceAccountKubeConfig(kc, { namespace: 'agent-sandbox-bench', name: program, rbacFile: join(ROOT, 'apps', program, 'rbac.yaml'), fieldManager: 'bench' });
+    path = join(tmpdir(), `bench-scale-${program}-${process.pid}.kubeconfig`);
+    writeFileSync(path, asAccount.exportConfig(), { mode: 0o600 });
+    kubeconfigs.set(program, path);
+  }
+  const port = running.get(program)?.port ?? (await freePort());
+  const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), `--kubeconfig=${path}`, `--watch-namespace=${NS}`, `--health-probe-bind-address=127.0.0.1:${port}`, '--log-level=warn', ...FLAGS[program]], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const r: Running = { child, port, spawnedAt: performance.now(), exited: false };
+  child.on('exit', () => (r.exited = true));
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    if (/"(code|statusCode)":403\b|"reason":"Forbidden"/.test(l)) forbidden.push(`${program}: ${l.slice(0, 300)}`);
+    process.stderr.write(`[${program}] ${l.slice(0, 400)}\n`);
+  });
+  running.set(program, r);
+  return r;
+}
+
+async function get(port: number, path: string): Promise<{ ok: boolean; text: string }> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5_000) });
+    return { ok: res.ok, text: await res.text() };
+  } catch {
+    return { ok: false, text: '' };
+  }
+}
+
+/** Sum of a metric's samples whose labels include all of `match`. */
+function metric(text: string, name: string, match: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(match).every(([k, v]) => labels[k] === v)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function waitReady(program: ProgramName, timeoutMs = 600_000): Promise<number> {
+  const r = running.get(program)!;
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(50)) {
+    if (r.exited) throw new Error(`${program} exited`);
+    if ((await get(r.port, '/readyz')).ok) return performance.now() - r.spawnedAt;
+  }
+  throw new Error(`${program} not ready in time`);
+}
+
+async function memoryOf(program: ProgramName): Promise<{ rssMiB: number; heapUsedMiB: number }> {
+  const r = running.get(program)!;
+  const text = (await get(r.port, '/metrics')).text;
+  return { rssMiB: round(rssBytes(r.child.pid) / MiB), heapUsedMiB: round(metric(text, 'nodejs_heap_size_used_bytes') / MiB) };
+}
+
+// ---- the cluster's objects, as this script's own watches see them ------------------------------
+
+const sandboxReady = new Map<string, boolean>();
+const claimSentAt = new Map<string, number>();
+const claimReadyAt = new Map<string, number>();
+const claimNames = new Set<string>();
+const isReady = (o: Obj) => (o.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+const watchAbort = new AbortController();
+
+function watch(kindPath: string, onEvent: (type: string, o: Obj) => void): Promise<void> {
+  return (async () => {
+    let resourceVersion: string | undefined;
+    while (!watchAbort.signal.aborted) {
+      await client
+        .stream(kindPath, {
+          query: { watch: 1, allowWatchBookmarks: true, ...(resourceVersion ? { resourceVersion } : {}) },
+          signal: watchAbort.signal,
+          onLine: (e) => {
+            const { type, object } = e as { type: string; object: Obj };
+            if (object?.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
+            if (type === 'ERROR') resourceVersion = undefined;
+            else if (type !== 'BOOKMARK') onEvent(type, object);
+          },
+        })
+        .catch(() => undefined);
+    }
+  })();
+}
+
+function startWatches(): Promise<void>[] {
+  return [
+    watch(`/apis/agents.x-k8s.io/v1beta1/namespaces/${NS}/sandboxes`, (type, s) => {
+      if (type === 'DELETED') sandboxReady.delete(s.metadata.name!);
+      else sandboxReady.set(s.metadata.name!, isReady(s));
+    }),
+    watch(`/apis/extensions.agents.x-k8s.io/v1beta1/namespaces/${NS}/sandboxclaims`, (type, c) => {
+      const name = c.metadata.name!;
+      if (type === 'DELETED') return void claimNames.delete(name);
+      claimNames.add(name);
+      if (!claimReadyAt.has(name) && isReady(c)) claimReadyAt.set(name, performance.now());
+    }),
+  ];
+}
+
+async function poolReady(name: string, n: number, timeoutMs = 1_800_000): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const p = await client.get<Obj>(PoolKind, { namespace: NS, name });
+    if ((p.status?.readyReplicas ?? 0) === n && (n > 0 || (p.status?.replicas ?? 0) === 0)) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`pool ${name} not at ${n} Ready in time (at ${p.status?.readyReplicas})`);
+    await sleep(200);
+  }
+}
+
+const poolObj = (name: string, replicas: number) => ({ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool', metadata: { name, namespace: NS }, spec: { replicas, sandboxTemplateRef: { name: 't' } } });
+
+/** Claims at CLAIM_RATE/s for CLAIM_SECONDS against pool `p`: create → Ready latencies. */
+async function claimRun(prefix: string): Promise<Record<string, unknown>> {
+  const total = Math.round(CLAIM_RATE * CLAIM_SECONDS);
+  const t0 = performance.now();
+  const creates: Promise<unknown>[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / CLAIM_RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const name = `${prefix}-${i}`;
+    names.push(name);
+    claimSentAt.set(name, due);
+    creates.push(client.create(ClaimKind, { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', metadata: { name, namespace: NS }, spec: { warmPoolRef: { name: 'p' } } }));
+  }
+  await Promise.all(creates);
+  for (const end = Date.now() + 120_000; Date.now() < end && names.some((n) => !claimReadyAt.has(n)); ) await sleep(100);
+  const lat = names.filter((n) => claimReadyAt.has(n)).map((n) => claimReadyAt.get(n)! - claimSentAt.get(n)!).sort((a, b) => a - b);
+  return { claims: total, ready: lat.length, p50Ms: round(quantile(lat, 0.5)), p99Ms: round(quantile(lat, 0.99)), maxMs: round(lat.at(-1) ?? NaN) };
+}
+
+async function deleteClaims(prefix: string): Promise<void> {
+  const names = [...claimNames].filter((n) => n.startsWith(`${prefix}-`));
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < names.length) await client.delete(ClaimKind, { namespace: NS, name: names[next++]! }).catch(() => undefined);
+  }));
+}
+
+const cpuOf = () => Object.fromEntries([...PROGRAMS.map((p) => [p, cpuMs(running.get(p)?.child.pid)] as const), ...Object.entries(controlPlanePids).map(([k, pid]) => [k, cpuMs(pid)] as const)]);
+const controlPlaneRss = () => Object.fromEntries(['kube-apiserver', 'etcd'].map((k) => [k, round(rssBytes(controlPlanePids[k]) / MiB)]));
+
+const result: Record<string, unknown> = { count: N, pool: POOL, claimRate: CLAIM_RATE, claimSeconds: CLAIM_SECONDS, bigPool: BIG_POOL, node: process.version };
+const watches: Promise<void>[] = [];
+try {
+  await installCrds(kc);
+  await client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  watches.push(...startWatches());
+  await client.create(TemplateKind, {
+    apiVersion: 'extensions.agents.x-k8s.io/v1beta1',
+    kind: 'SandboxTemplate',
+    metadata: { name: 't', namespace: NS },
+    spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'registry.example/runtime:1', ports: [{ containerPort: 8888 }] }] } } },
+  });
+
+  // 1. The programs on an empty namespace.
+  log('starting the programs');
+  for (const p of PROGRAMS) await spawnProgram(p);
+  const startEmpty: Record<string, number> = {};
+  for (const p of PROGRAMS) startEmpty[p] = round(await waitReady(p));
+  await sleep(3_000);
+  const memEmpty: Record<string, { rssMiB: number; heapUsedMiB: number }> = {};
+  for (const p of PROGRAMS) memEmpty[p] = await memoryOf(p);
+  result.empty = { startToSyncedMs: startEmpty, memory: memEmpty, controlPlaneRssMiB: controlPlaneRss() };
+
+  // 2. Claims on the empty cluster.
+  await client.create(PoolKind, poolObj('p', POOL));
+  const fillEmpty = await poolReady('p', POOL);
+  log(`pool of ${POOL} Ready in ${Math.round(fillEmpty)} ms; claims on the empty cluster`);
+  const claimsEmpty = await claimRun('ce');
+  await deleteClaims('ce');
+  await poolReady('p', POOL);
+
+  // 3. N Sandboxes, created as fast as the API server takes them.
+  log(`creating ${N} Sandboxes`);
+  const shutdownTime = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const writesBeforeCreate = await apiWrites();
+  const tCreate = performance.now();
+  let next = 0;
+  let createErrors = 0;
+  await Promise.all(Array.from({ length: Number(args['create-concurrency']) }, async () => {
+    while (next < N) {
+      const i = next++;
+      const body = {
+        apiVersion: 'agents.x-k8s.io/v1beta1',
+        kind: 'Sandbox',
+        metadata: { name: `s-${i}`, namespace: NS },
+        spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'registry.example/runtime:1', ports: [{ containerPort: 8888 }] }] } }, lifecycle: { shutdownTime, shutdownPolicy: 'Delete' } },
+      };
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await client.create(SandboxKind, body);
+          break;
+        } catch (err) {
+          if ((err as { code?: number }).code === 409) break;
+          createErrors++;
+          if (attempt > 20) throw err;
+          await sleep(500);
+        }
+      }
+      if (i % 2000 === 0 && i > 0) log(`sent ${i}`);
+    }
+  }));
+  const createMs = performance.now() - tCreate;
+  const countReady = () => [...sandboxReady].filter(([n, r]) => r && n.startsWith('s-')).length;
+  for (let last = -1, lastChange = Date.now(); countReady() < N; await sleep(500)) {
+    const c = countReady();
+    if (c !== last) {
+      last = c;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > 300_000) throw new Error(`Sandboxes stopped becoming Ready at ${c} of ${N}`);
+  }
+  const readyMs = performance.now() - tCreate;
+  const writesAfterCreate = await apiWrites();
+  result.creation = {
+    sandboxes: N,
+    createConcurrency: Number(args['create-concurrency']),
+    sendSeconds: round(createMs / 1000),
+    createsPerSecond: round(N / (createMs / 1000)),
+    allReadySeconds: round(readyMs / 1000),
+    readyPerSecond: round(N / (readyMs / 1000)),
+    createRetries: createErrors,
+    apiWritesPerSandbox: writesPer(writesBeforeCreate, writesAfterCreate, N),
+  };
+  log(`created in ${round(createMs / 1000)} s, all Ready after ${round(readyMs / 1000)} s`);
+
+  // 4. Steady state.
+  await sleep(Number(args['settle-seconds']) * 1000);
+  const steadySeconds = Number(args['steady-seconds']);
+  const cpu0 = cpuOf();
+  const writes0 = await apiWrites();
+  await sleep(steadySeconds * 1000);
+  const cpu1 = cpuOf();
+  const writes1 = await apiWrites();
+  const steady: Record<string, unknown> = {};
+  for (const p of PROGRAMS) {
+    const m = await memoryOf(p);
+    steady[p] = {
+      ...m,
+      rssKiBPerSandbox: round(((m.rssMiB - memEmpty[p]!.rssMiB) * 1024) / N, 2),
+      heapKiBPerSandbox: round(((m.heapUsedMiB - memEmpty[p]!.heapUsedMiB) * 1024) / N, 2),
+      cpuPercentOfCore: round(((cpu1[p]! - cpu0[p]!) / (steadySeconds * 1000)) * 100, 2),
+    };
+  }
+  result.steady = {
+    seconds: steadySeconds,
+    programs: steady,
+    controlPlaneRssMiB: controlPlaneRss(),
+    controlPlaneCpuPercentOfCore: Object.fromEntries(Object.keys(controlPlanePids).map((k) => [k, round(((cpu1[k]! - cpu0[k]!) / (steadySeconds * 1000)) * 100, 1)])),
+    apiWritesPerSecond: round(writesPer(writes0, writes1, steadySeconds).total, 2),
+  };
+  log(`steady: ${JSON.stringify(steady)}`);
+
+  // 5. Claims with the N Sandboxes there.
+  const claimsFull = await claimRun('cf');
+  result.claims = { empty: claimsEmpty, atN: claimsFull, p50Ratio: round((claimsFull.p50Ms as number) / (claimsEmpty.p50Ms as number), 2), p99Ratio: round((claimsFull.p99Ms as number) / (claimsEmpty.p99Ms as number), 2) };
+  log(`claims: ${JSON.stringify(result.claims)}`);
+  await poolReady('p', POOL);
+
+  // 6. SIGKILL + restart, one program at a time.
+  if (!args['skip-restart']) {
+    const restart: Record<string, unknown> = {};
+    const sandboxes = sandboxReady.size;
+    const expected: Record<ProgramName, number> = { 'sandbox-controller': sandboxes, 'warmpool-orchestrator': 1, 'claim-controller': claimNames.size, 'ttl-reaper': N };
+    for (const p of PROGRAMS) {
+      running.get(p)!.child.kill('SIGKILL');
+      await new Promise<void>((resolve) => (running.get(p)!.exited ? resolve() : running.get(p)!.child.once('exit', () => resolve())));
+      const r = await spawnProgram(p);
+      let synced: number | undefined;
+      let first: number | undefined;
+      let all: number | undefined;
+      for (const end = Date.now() + 300_000; Date.now() < end && all === undefined; await sleep(50)) {
+        if (r.exited) throw new Error(`${p} exited after restart`);
+        if (synced === undefined) {
+          if ((await get(r.port, '/readyz')).ok) synced = performance.now() - r.spawnedAt;
+          else continue;
+        }
+        const text = (await get(r.port, '/metrics')).text;
+        const main = MAIN_CONTROLLER[p];
+        if (first === undefined && metric(text, 'controller_runtime_reconcile_total', { result: 'success' }) > 0) first = performance.now() - r.spawnedAt;
+        if (metric(text, 'controller_runtime_reconcile_total', { controller: main }) >= expected[p] && metric(text, 'workqueue_depth', { controller: main }) === 0) all = performance.now() - r.spawnedAt;
+      }
+      restart[p] = { objects: expected[p], toSyncedMs: round(synced ?? NaN), toFirstReconcileMs: round(first ?? NaN), toAllRecheckedMs: round(all ?? NaN), ...(await memoryOf(p)) };
+      log(`restart ${p}: ${JSON.stringify(restart[p])}`);
+    }
+    result.restart = restart;
+  }
+
+  // 7. A pool 0 → BIG_POOL → 0.
+  if (BIG_POOL > 0) {
+    await client.create(PoolKind, poolObj('big', 0));
+    await sleep(2_000);
+    const w0 = await apiWrites();
+    await client.patch(PoolKind, { namespace: NS, name: 'big' }, { spec: { replicas: BIG_POOL } }, { type: 'merge' });
+    const upMs = await poolReady('big', BIG_POOL);
+    await sleep(2_000);
+    const w1 = await apiWrites();
+    const memAtBig = Object.fromEntries(await Promise.all(PROGRAMS.map(async (p) => [p, await memoryOf(p)] as const)));
+    const t1 = performance.now();
+    await client.patch(PoolKind, { namespace: NS, name: 'big' }, { spec: { replicas: 0 } }, { type: 'merge' });
+    await poolReady('big', 0);
+    // Members gone from the API server (not only from the pool's count).
+    for (const end = Date.now() + 600_000; Date.now() < end; await sleep(500)) {
+      const list = await client.list(SandboxKind, { namespace: NS, query: { labelSelector: `${WARM_POOL_SANDBOX_LABEL}=${nameHash('big')}`, limit: 1 } });
+      if (list.items.length === 0) break;
+    }
+    const downMs = performance.now() - t1;
+    await sleep(2_000);
+    const w2 = await apiWrites();
+    result.bigPool = {
+      members: BIG_POOL,
+      upSeconds: round(upMs / 1000),
+      upMembersPerSecond: round(BIG_POOL / (upMs / 1000)),
+      downSeconds: round(downMs / 1000),
+      apiWritesPerMemberUp: writesPer(w0, w1, BIG_POOL),
+      apiWritesPerMemberDown: writesPer(w1, w2, BIG_POOL),
+      memoryAtPeak: memAtBig,
+    };
+    log(`big pool: ${JSON.stringify(result.bigPool)}`);
+  }
+  result.controlPlaneRssMiBAtEnd = controlPlaneRss();
+  result.forbidden = forbidden.length;
+} catch (err) {
+  result.error = (err as Error).stack ?? String(err);
+} finally {
+  for (const r of running.values()) r.child.kill('SIGTERM');
+  watchAbort.abort();
+  await Promise.race([Promise.all(watches), sleep(5_000)]);
+  for (const path of kubeconfigs.values()) rmSync(path, { force: true });
+  if (cluster) {
+    await cluster.down();
+  } else {
+    await client.delete(Kinds.Namespace, { name: NS }).catch(() => undefined);
+  }
+  client.close();
+}
+console.log(JSON.stringify(result, null, 2));
+process.exit(result.error ? 1 : 0);
