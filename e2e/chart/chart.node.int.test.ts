@@ -5,7 +5,7 @@
  * installed, and every step of e2e/chart/flow.ts, one test each, in order.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { localCluster, type ChartCluster } from '../support/chart-install.ts';
+import { localCluster, type ChartCluster } from '@agent-sandbox/chart-tools';
 import { chartE2e, STEPS, type ChartE2e } from './flow.ts';
 
 describe('the chart installed on a cluster with a real node', () => {

@@ -4,7 +4,7 @@
  * chart test (e2e/chart/flow.ts), in order; the cluster is removed at the end whatever happened.
  */
 import { parseArgs } from 'node:util';
-import { kindCluster, localCluster, type ChartCluster } from '../support/chart-install.ts';
+import { kindCluster, localCluster, type ChartCluster } from '@agent-sandbox/chart-tools';
 import { chartE2e, STEPS } from './flow.ts';
 
 const HELP = `Usage: npm run e2e:chart [-- flags]     the local cluster with a real node (Linux, root)

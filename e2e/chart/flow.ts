@@ -30,7 +30,7 @@ import {
   type Installed,
   type ProgramImages,
   type StepId,
-} from '../support/chart-install.ts';
+} from '@agent-sandbox/chart-tools';
 import { INSTALLED_E2E_VALUES, INSTALLED_SUITES, reportsForbiddenLine } from '../support/installed-programs.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -44,7 +44,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{apps,libs,tools}/*/src/**/*.test.ts', 'e2e/**/*.test.ts'],
+          include: ['{apps,libs,tools}/*/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           environment: 'node',
         },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartPlan, chartValues, CHART_PROGRAMS, deepMerge, helmInstallArgs, kindCommands, rolledOut } from './chart-install.ts';
+import { chartPlan, chartValues, CHART_PROGRAMS, deepMerge, helmInstallArgs, kindCommands, kwokManifestUrls, rolledOut, withPodDelay } from './install.ts';
 
 const paths = { archive: '/cache/programs.tar', valuesFile: '/tmp/values.yaml' };
 
@@ -65,5 +65,22 @@ describe('rolledOut', () => {
     // mid-roll: the surge Pod is there, the old one not gone yet
     expect(rolledOut(d({ observedGeneration: 2, replicas: 2, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2 }))).toBe(false);
     expect(rolledOut(d({ observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 0, availableReplicas: 0 }))).toBe(false);
+  });
+});
+
+describe('the kind cluster', () => {
+  it("gets kwok's pod-ready stage honouring a Pod's own delay, other stages unchanged", () => {
+    const ready = withPodDelay({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Stage', metadata: { name: 'pod-ready' }, spec: { next: { statusTemplate: 'x' } } } as never) as unknown as { spec: Record<string, unknown> };
+    expect(ready.spec.next).toEqual({ statusTemplate: 'x' });
+    expect(ready.spec.delay).toMatchObject({ durationFrom: { expressionFrom: '.metadata.annotations["pod-ready.stage.kwok.x-k8s.io/delay"]' } });
+    const other = { apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Stage', metadata: { name: 'pod-delete' }, spec: {} };
+    expect(withPodDelay(other)).toBe(other);
+  });
+
+  it('takes kwok from the release of the version the local cluster pins', () => {
+    expect(kwokManifestUrls('v0.8.0')).toEqual([
+      'https://github.com/kubernetes-sigs/kwok/releases/download/v0.8.0/kwok.yaml',
+      'https://github.com/kubernetes-sigs/kwok/releases/download/v0.8.0/stage-fast.yaml',
+    ]);
   });
 });

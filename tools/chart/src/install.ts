@@ -12,12 +12,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment, type V1Pod, type V1Toleration } from '@kubernetes/client-node';
-import { ControlPlane, REAL_NODE_PLACEMENT, waitFor } from '@agent-sandbox/controlplane';
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Pod, type V1Toleration } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { ControlPlane, ownStageDocuments, readVersions, REAL_NODE_PLACEMENT, REAL_NODE_TAINT, waitFor } from '@agent-sandbox/controlplane';
 import { buildRecipe, DEFAULT_REGISTRY, imagesCacheDir, recipe, workspaceVersion, writeImagesArchive, type BuiltImage } from '@agent-sandbox/images';
-import { ensureHelm, UMBRELLA_DIR } from '@agent-sandbox/chart-tools';
+import { ensureHelm } from './helm-binary.ts';
+import { UMBRELLA_DIR } from './paths.ts';
 
 /** The programs the umbrella chart installs (one subchart each). */
 export const CHART_PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook'] as const;
@@ -108,26 +110,134 @@ export function kindCommands(name: string, kubeconfigPath: string) {
     create: ['kind', 'create', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath, '--wait', '180s'],
     load: (archive: string) => ['kind', 'load', 'image-archive', archive, '--name', name],
     delete: ['kind', 'delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath],
+    /** For a job that runs in a container itself: join kind's network, reach the API server by its name there. */
+    joinNetwork: ['docker', 'network', 'connect', 'kind', hostname()],
+    internalKubeconfig: ['kind', 'get', 'kubeconfig', '--internal', '--name', name],
   };
 }
 
+export interface KindOptions {
+  progress?: (line: string) => void;
+  /**
+   * The job runs in a container of the same engine (a CI job container): join the `kind`
+   * network and use the API server's address there (env AGENT_SANDBOX_KIND_INTERNAL=1).
+   */
+  internal?: boolean;
+  /** kwok's simulated nodes, where the suites' sandboxes go (default 3, as the local cluster). */
+  kwokNodes?: number;
+}
+
 /**
- * A kind cluster (needs `kind` and a container engine: hosted CI, not this machine). Images are
- * loaded with `kind load image-archive`; every node can run the programs.
+ * A kind cluster shaped like the local one (needs `kind` and a container engine: hosted CI, not
+ * this machine): its node is labelled and tainted as the real node is, so the same placement
+ * puts the programs there and nothing else; kwok (its release manifests at the version the
+ * local cluster pins, with the same stages) runs simulated nodes for the suites' sandboxes.
+ * Images are loaded with `kind load image-archive`.
  */
-export async function kindCluster(name: string, options: { progress?: (line: string) => void } = {}): Promise<ChartCluster> {
+export async function kindCluster(name: string, options: KindOptions = {}): Promise<ChartCluster> {
+  const progress = options.progress ?? (() => {});
   const kubeconfigPath = join(mkdtempSync(join(tmpdir(), `kind-${name}-`)), 'kubeconfig');
   const cmd = kindCommands(name, kubeconfigPath);
-  await run(cmd.create, options.progress);
-  return {
+  await run(cmd.create, progress);
+  const cluster: ChartCluster = {
     flavour: 'kind',
     name,
     kubeconfigPath,
-    placement: { nodeSelector: {}, tolerations: [] },
+    placement: { nodeSelector: { ...REAL_NODE_PLACEMENT.nodeSelector }, tolerations: REAL_NODE_PLACEMENT.tolerations.map((t) => ({ ...t })) },
     pullPolicy: 'IfNotPresent',
-    loadImages: (archive) => run(cmd.load(archive), options.progress),
-    down: () => run(cmd.delete, options.progress),
+    loadImages: (archive) => run(cmd.load(archive), progress),
+    down: () => run(cmd.delete, progress),
   };
+  try {
+    if (options.internal ?? process.env.AGENT_SANDBOX_KIND_INTERNAL === '1') {
+      await run(cmd.joinNetwork, progress).catch((err: Error) => {
+        if (!/already exists/.test(err.message)) throw err;
+      });
+      writeFileSync(kubeconfigPath, await output(cmd.internalKubeconfig), { mode: 0o600 });
+    }
+    await shapeKindCluster(kubeConfigOf(cluster), options.kwokNodes ?? 3, progress);
+  } catch (err) {
+    await cluster.down().catch(() => undefined);
+    throw err;
+  }
+  return cluster;
+}
+
+/** Where kwok's release manifests are published for a version. */
+export function kwokManifestUrls(version: string): string[] {
+  return ['kwok.yaml', 'stage-fast.yaml'].map((f) => `https://github.com/kubernetes-sigs/kwok/releases/download/${version}/${f}`);
+}
+
+async function shapeKindCluster(kc: KubeConfig, kwokNodes: number, progress: (line: string) => void): Promise<void> {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const create = async (docs: KubernetesObject[]) => {
+    for (const doc of docs) await objects.create(doc);
+  };
+  // kwok first (its controller must land on the kind node before the taint keeps Pods off it).
+  const [controller, stages] = await Promise.all(
+    kwokManifestUrls(readVersions().kwok).map(async (url) => {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
+      return parseAllDocuments(await res.text()).map((d) => d.toJS() as KubernetesObject).filter(Boolean);
+    }),
+  );
+  progress(`kwok ${readVersions().kwok}: ${controller!.length} objects, ${stages!.length} stages`);
+  await create(controller!);
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  await waitFor('the Stage CRD to be established', async () => {
+    const crd = await ext.readCustomResourceDefinition({ name: 'stages.kwok.x-k8s.io' });
+    return !!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+  }, 60_000, 500);
+  // The same stages as the local cluster: kwok's, the pod-ready one honouring a Pod's own delay, and ours.
+  const own = (await ownStageDocuments()).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as KubernetesObject));
+  await create([...stages!.map(withPodDelay), ...own]);
+  await waitForRollout(kc, 'kube-system', ['kwok-controller'], 180_000);
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const node of (await core.listNode()).items) {
+    await core.patchNode(
+      {
+        name: node.metadata!.name!,
+        body: {
+          metadata: { labels: { ...REAL_NODE_PLACEMENT.nodeSelector, type: 'real' } },
+          // As the real node: its taint instead of the control plane's.
+          spec: { taints: [...(node.spec?.taints ?? []).filter((t) => t.key !== 'node-role.kubernetes.io/control-plane'), { ...REAL_NODE_TAINT }] },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+  }
+  for (let i = 0; i < kwokNodes; i++) {
+    const resources = { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' };
+    await core.createNode({
+      body: {
+        metadata: {
+          name: `kwok-node-${i}`,
+          annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+          labels: { 'kubernetes.io/hostname': `kwok-node-${i}`, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'node-role.kubernetes.io/agent': '', type: 'kwok' },
+        },
+        status: { allocatable: resources, capacity: resources },
+      },
+    });
+  }
+  await waitFor(`${kwokNodes} kwok nodes Ready`, async () => {
+    const ready = (await core.listNode({ labelSelector: 'type=kwok' })).items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    return ready.length >= kwokNodes;
+  }, 120_000, 500);
+}
+
+/** kwok's pod-ready stage, made to honour a Pod's `pod-ready.stage.kwok.x-k8s.io/delay` exactly (as the local cluster does). */
+export function withPodDelay(stage: KubernetesObject): KubernetesObject {
+  if (stage.metadata?.name !== 'pod-ready') return stage;
+  const from = { expressionFrom: '.metadata.annotations["pod-ready.stage.kwok.x-k8s.io/delay"]' };
+  const spec = (stage as { spec?: Record<string, unknown> }).spec ?? {};
+  return { ...stage, spec: { ...spec, delay: { durationMilliseconds: 0, durationFrom: from, jitterDurationMilliseconds: 0, jitterDurationFrom: from } } } as KubernetesObject;
+}
+
+async function output(argv: readonly string[]): Promise<string> {
+  const [command, ...args] = argv;
+  const res = spawnSync(command!, args, { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`${argv.join(' ')} failed (exit ${res.status}): ${res.stderr || res.error?.message}`);
+  return res.stdout;
 }
 
 async function run(argv: readonly string[], progress: (line: string) => void = () => {}): Promise<void> {
