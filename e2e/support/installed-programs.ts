@@ -10,8 +10,9 @@
  * INSTALLED_E2E_VALUES), otherwise `start` fails naming the flag. Stopping or killing an
  * installed program is refused: suites that do that run with programs as processes only.
  *
- * The RBAC check stays: at teardown the Pods' logs since the suite began are read through the
- * API server, and a 403 in them fails the suite, as does a container restart.
+ * The Pods' logs since the suite began are read through the API server about every second into
+ * the handle's `lines` (so a suite's own checks of them work), and once more at teardown, where
+ * a 403 in them fails the suite, as does a container restart.
  */
 import { KubeClient, Kinds, type KubeObject } from '@agent-sandbox/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -46,7 +47,7 @@ export const INSTALLED_SUITES = [
 ] as const;
 
 export const INSTALLED_E2E_VALUES: Record<string, unknown> = {
-  'warmpool-orchestrator': { extraArgs: ['--ready-grace-period=3s'] },
+  'warmpool-orchestrator': { readyGracePeriod: '3s' },
   'sandbox-controller': { clusterDomain: 'example.test' },
 };
 
@@ -86,6 +87,7 @@ export async function installedSuite(prefix: string, kc: KubeConfig): Promise<Pr
   const handles = new Map<Program, ProgramProcess>();
   const excused: Array<{ from: number; to: number; why: string }> = [];
   const restartsAtStart = new Map<string, number>();
+  const pollers: NodeJS.Timeout[] = [];
 
   const pods = async (program: Program): Promise<Pod[]> =>
     (await admin.list<Pod>(Kinds.Pod, { namespace, query: { labelSelector: `app.kubernetes.io/name=${program}` } })).items.filter((p) => !p.metadata.deletionTimestamp);
@@ -125,6 +127,13 @@ export async function installedSuite(prefix: string, kc: KubeConfig): Promise<Pr
     for (const p of await pods(program)) if (!restartsAtStart.has(p.metadata.name!)) restartsAtStart.set(p.metadata.name!, restarts(p));
     const healthPort = container.ports?.find((p) => p.name === 'health')?.containerPort ?? 0;
     const lines: Array<Record<string, unknown>> = [];
+    const refresh = async () => {
+      const now = await logsSince(program);
+      lines.splice(0, lines.length, ...now);
+    };
+    await refresh();
+    const poll = setInterval(() => void refresh().catch(() => undefined), 1_000);
+    pollers.push(poll);
     const refuse = (what: string) => () => Promise.reject(new Error(`cannot ${what} the installed ${program}: suites that do run with programs as processes`));
     return {
       program,
@@ -154,13 +163,15 @@ export async function installedSuite(prefix: string, kc: KubeConfig): Promise<Pr
       excused.push({ from, to, why });
     },
     async teardown() {
+      for (const poll of pollers) clearInterval(poll);
       await ns.remove();
       const problems: string[] = [];
       // Every installed program acted in the suite's namespace, started by the suite or not.
       const installed = (await admin.list<Deployment>(DeploymentKind, { namespace, query: { labelSelector: 'app.kubernetes.io/part-of=agent-sandbox' } })).items.map((d) => d.metadata.name as Program);
       for (const program of installed) {
         const lines = await logsSince(program);
-        handles.get(program)?.lines.push(...lines);
+        const handleLines = handles.get(program)?.lines;
+        handleLines?.splice(0, handleLines.length, ...lines);
         for (const line of lines.filter(reportsForbiddenLine)) {
           const at = Date.parse(String(line.time));
           if (!excused.some((w) => at >= w.from && at <= w.to)) problems.push(`${program}: 403: ${JSON.stringify(line)}`);
