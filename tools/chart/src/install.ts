@@ -18,7 +18,7 @@ import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectA
 import { parseAllDocuments } from 'yaml';
 import { ControlPlane, ownStageDocuments, readVersions, REAL_NODE_PLACEMENT, REAL_NODE_TAINT, waitFor } from '@agent-sandbox/controlplane';
 import { buildRecipe, DEFAULT_REGISTRY, imagesCacheDir, recipe, workspaceVersion, writeImagesArchive, type BuiltImage } from '@agent-sandbox/images';
-import { ensureHelm } from './helm-binary.ts';
+import { helmOk } from './helm.ts';
 import { UMBRELLA_DIR } from './paths.ts';
 
 /** The programs the umbrella chart installs (one subchart each). */
@@ -305,12 +305,8 @@ export function helmUninstallArgs(kubeconfigPath: string, release: string, names
 }
 
 /** Runs the pinned helm (built into the cache on first use), failing with its own message. */
-export async function helm(args: readonly string[]): Promise<string> {
-  const { helm: binary } = await ensureHelm((line) => console.error(line));
-  const res = spawnSync(binary, args, { encoding: 'utf8', timeout: 600_000 });
-  const stderr = (res.stderr ?? '').replace(/^level=INFO msg="found symbolic link in path.*\n?/gm, '');
-  if (res.status !== 0) throw new Error(`helm ${args.join(' ')} failed (exit ${res.status}):\n${stderr || res.error?.message}`);
-  return res.stdout;
+export function helm(args: readonly string[]): Promise<string> {
+  return helmOk(args);
 }
 
 export interface Installed {
