@@ -376,7 +376,7 @@ export const STEPS: readonly Step[] = [
       assert.deepEqual(left, { crds: EXPECTED_CRDS, others: [] }, 'uninstall with crds.keep leaves the CRDs and nothing else');
 
       const programs: ChartProgram[] = ['sandbox-controller', 'admission-webhook'];
-      e.installed = await installChart(e.cluster, e.images!, { release: e.release, namespace: e.namespace, programs, crds: { keep: false } });
+      e.installed = await installChart(e.cluster, e.images!, { release: e.release, namespace: e.namespace, programs, crds: { keep: false }, values: INSTALLED_E2E_VALUES });
       const deployments = (await kc(e).makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: e.namespace, labelSelector: PART_OF })).items.map((d) => d.metadata!.name).sort();
       assert.deepEqual(deployments, ['admission-webhook', 'sandbox-controller']);
       await withNamespace(e, 'chart-subset', async (ns, admin) => {

@@ -46,9 +46,20 @@ export const INSTALLED_SUITES = [
   'e2e/ttl-reaper/reflection.int.test.ts',
 ] as const;
 
+/**
+ * A machine shared by several test runs can take tens of seconds to start a Node program (seen:
+ * 27 s for `--help` at a load of 70 on 2 cores); the default liveness probe would restart it
+ * after 30 s, before it ever serves. The e2e installs give it five minutes (the figures then
+ * show how long start-up really took).
+ */
+const PATIENT_LIVENESS = { livenessProbe: { failureThreshold: 30 } };
+
 export const INSTALLED_E2E_VALUES: Record<string, unknown> = {
-  'warmpool-orchestrator': { readyGracePeriod: '3s' },
-  'sandbox-controller': { clusterDomain: 'example.test' },
+  'sandbox-controller': { clusterDomain: 'example.test', ...PATIENT_LIVENESS },
+  'claim-controller': PATIENT_LIVENESS,
+  'warmpool-orchestrator': { readyGracePeriod: '3s', ...PATIENT_LIVENESS },
+  'ttl-reaper': PATIENT_LIVENESS,
+  'admission-webhook': PATIENT_LIVENESS,
 };
 
 /** Harness flags that have no meaning for an installed program (it watches all namespaces; the chart sets these). */

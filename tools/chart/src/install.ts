@@ -364,7 +364,7 @@ export function rolledOut(d: V1Deployment): boolean {
  * Waits until each program's Deployment in `namespace` has rolled out, and returns the Pods of
  * each (Ready, of the current template). The error names what is not Ready and why.
  */
-export async function waitForRollout(kc: KubeConfig, namespace: string, programs: readonly string[], timeoutMs = 240_000): Promise<Record<string, V1Pod[]>> {
+export async function waitForRollout(kc: KubeConfig, namespace: string, programs: readonly string[], timeoutMs = 600_000): Promise<Record<string, V1Pod[]>> {
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   let pending: string[] = [...programs];
