@@ -105,7 +105,7 @@ describe(`kube-apiserver and etcd restarted during a ${CLAIMS}-claim burst`, () 
     expect((await list(SandboxKind)).filter((x) => controllerUid(x) === poolUid && !x.metadata.deletionTimestamp)).toHaveLength(POOL);
 
     // No program exited (none was restarted by hand or needed to be).
-    for (const p of programs) expect({ program: p.program, exitCode: p.child.exitCode, signal: p.child.signalCode }).toEqual({ program: p.program, exitCode: null, signal: null });
+    for (const p of programs) expect({ program: p.program, exitCode: p.child?.exitCode, signal: p.child?.signalCode }).toEqual({ program: p.program, exitCode: null, signal: null });
     console.log(JSON.stringify({ claims: CLAIMS, pool: POOL, apiserverRestartedAtMs: apiserverRestartedAt, etcdRestartedAtMs: etcdRestartedAt, allReadyMs }));
   }, 1_200_000);
 });

@@ -14,6 +14,7 @@ import { KubeClient, type ResourceKind } from '@agent-sandbox/runtime';
 import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { createTestNamespace, testKubeConfig, waitFor, type TestNamespace } from '@agent-sandbox/controlplane/testing';
+import { installedSuite, programsMode } from './installed-programs.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
 
 export { consistently } from '@agent-sandbox/controlplane/testing';
@@ -28,7 +29,8 @@ const ClusterRoleBinding: ResourceKind = { group: 'rbac.authorization.k8s.io', v
 
 export interface ProgramProcess {
   program: Program;
-  child: ChildProcess;
+  /** The child process; undefined for a program installed by the chart (see programsMode). */
+  child: ChildProcess | undefined;
   healthPort: number;
   /** Every JSON log line so far. */
   lines: Array<Record<string, unknown>>;
@@ -114,6 +116,7 @@ async function bindProgram(admin: KubeClient, kc: KubeConfig, namespace: string,
 
 /** `kc`: the cluster to use (default: the test run's; a script outside vitest passes its own). */
 export async function programSuite(prefix: string, kc: KubeConfig = testKubeConfig()): Promise<ProgramSuite> {
+  if (programsMode() === 'installed') return installedSuite(prefix, kc);
   await installCrds(kc);
   const admin = new KubeClient(kc);
   const ns = await createTestNamespace(prefix, kc);

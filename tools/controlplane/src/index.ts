@@ -7,7 +7,7 @@ export { readVersions, type Versions } from './versions.ts';
 export { GiveUp } from './http-probe.ts';
 export { loopbackWebhookConfigurations, registerLoopbackWebhooks, type LoopbackWebhookOptions, type LoopbackWebhooks } from './loopback-webhooks.ts';
 export { readProgramRbac, serviceAccountKubeConfig, type ServiceAccountOptions } from './service-account.ts';
-export { POD_EXIT_CODE_ANNOTATION, POD_EXIT_DELAY_ANNOTATION, STAGES_DIR } from './stages.ts';
+export { ownStageDocuments, POD_EXIT_CODE_ANNOTATION, POD_EXIT_DELAY_ANNOTATION, STAGES_DIR } from './stages.ts';
 export { ALL_COMPONENTS, NODE_COMPONENTS } from './cluster.ts';
 export { nodeAddresses, REAL_NODE_NAME, type NodeAddresses } from './node/addresses.ts';
 export { REAL_NODE_LABEL, REAL_NODE_PLACEMENT, REAL_NODE_TAINT } from './node/configs.ts';
