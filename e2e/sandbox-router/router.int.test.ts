@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX } from '@agent-sandbox/api';
+import { consistently } from '@agent-sandbox/controlplane/testing';
 import { callerToken, fakeSandbox, forbiddenLines, routerUrl } from '../support/data-plane.ts';
 import { eventually, programSuite, waitUntil, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
 import { hostAddress, multipart, startRuntime, type RuntimeProcess } from '../support/runtime-process.ts';
@@ -42,7 +43,7 @@ beforeAll(async () => {
   tokens.eve = await callerToken(suite.admin, ns, 'eve', []);
   [router, open] = await Promise.all([
     suite.start('sandbox-router', ['--bind-address=127.0.0.1:0', '--max-websockets-per-client=2', '--authorization-cache-ttl=30s']),
-    suite.start('sandbox-router', ['--bind-address=127.0.0.1:0', '--no-authorization', '--websocket-idle-timeout=1s', '--websocket-max-lifetime=3s']),
+    suite.start('sandbox-router', ['--bind-address=127.0.0.1:0', '--no-authorization', '--websocket-idle-timeout=1s', '--websocket-max-lifetime=3s', '--resolve-wait=20s']),
   ]);
   url = routerUrl(router);
   openUrl = routerUrl(open);
@@ -173,6 +174,18 @@ describe('resolution from its own watch', () => {
     await eventually('the router to route to "late"', () => call(url, '/', as('carol', 'late')), (r) => r.status === 200, 10_000);
     await suite.admin.delete(SANDBOX, { namespace: ns, name: 'late' });
     await eventually('the router to forget "late"', () => call(url, '/', as('carol', 'late')), (r) => r.status === 404, 10_000);
+  });
+
+  it('holds a request for a Sandbox its watch has not seen yet until the watch catches up (--resolve-wait)', async () => {
+    // A client that saw its claim Ready through its own watch may ask before the router's watch
+    // delivered the same events: the request waits for the watch instead of being told 404.
+    const headers = { 'x-sandbox-id': 'just-made', 'x-sandbox-namespace': ns, 'x-sandbox-port': String(runtime.port) };
+    const pending = call(openUrl, '/', headers);
+    let settled = false;
+    void pending.finally(() => (settled = true));
+    await consistently('the request to stay pending while the Sandbox does not exist', () => !settled, 1_000);
+    await fakeSandbox(suite.admin, ns, 'just-made', { address: host });
+    expect((await pending).status).toBe(200);
   });
 });
 

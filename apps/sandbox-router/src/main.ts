@@ -30,6 +30,11 @@ await runProgram({
     'max-timeout': { kind: 'duration', help: 'The longest X-Sandbox-Timeout honoured (0 in the header means this).', default: 3_600_000 },
     'websocket-idle-timeout': { kind: 'duration', help: 'A WebSocket with no traffic either way for this long is closed.', default: 300_000 },
     'websocket-max-lifetime': { kind: 'duration', help: 'A WebSocket is closed this long after it opened, busy or not.', default: 3_600_000 },
+    'resolve-wait': {
+      kind: 'duration',
+      help: 'How long a request for a Sandbox this router has not seen (or not seen Ready) yet waits for its watch to catch up before the answer is 404 or 503. Covers a client that saw its claim Ready before the router did.',
+      default: 3_000,
+    },
     'max-websockets-per-client': { kind: 'integer', help: 'WebSockets open at once per caller (its user, or its address without authorization); more get 429.', default: 32, min: 1 },
   },
   async start({ flags, log, health }) {
@@ -64,6 +69,7 @@ await runProgram({
       websocketIdleMs: flags['websocket-idle-timeout'],
       websocketLifetimeMs: flags['websocket-max-lifetime'],
       websocketsPerClient: flags['max-websockets-per-client'],
+      resolveWaitMs: flags['resolve-wait'],
     });
 
     // Route nothing before the caches know every Sandbox: an early 404 would be a lie.

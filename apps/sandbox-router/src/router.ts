@@ -22,6 +22,11 @@ export interface RouterOptions {
   websocketIdleMs: number;
   websocketLifetimeMs: number;
   websocketsPerClient: number;
+  /**
+   * How long a request for a Sandbox the router's watch does not know yet (or knows as not
+   * Ready) waits for the watch to catch up before it is answered 404 or 503.
+   */
+  resolveWaitMs: number;
 }
 
 /** A refusal of the router itself: `{"detail": …}` with a status. */
@@ -95,7 +100,23 @@ export class SandboxRouter {
       throw err;
     }
     span.setAttributes({ 'sandbox.namespace': target.namespace, 'sandbox.name': target.name, 'sandbox.port': target.port });
-    const { index, authorizer, metrics } = this.#options;
+    // The caller may have seen its Sandbox Ready before the router's watch did: give the watch a
+    // moment to catch up, so that the claim holding the Sandbox is known when rights are checked.
+    // A caller that hangs up stops the wait.
+    const aborted = new AbortController();
+    const hungUp = () => aborted.abort();
+    req.socket.once('close', hungUp);
+    try {
+      return await this.#authorizeAndResolve(req, span, target, aborted.signal);
+    } finally {
+      req.socket.off('close', hungUp);
+    }
+  }
+
+  async #authorizeAndResolve(req: IncomingMessage, span: Span, target: TargetRequest, signal: AbortSignal): Promise<Routed> {
+    const { index, authorizer, metrics, resolveWaitMs } = this.#options;
+    const deadline = performance.now() + resolveWaitMs;
+    await index.awaitKnown(target.namespace, target.name, resolveWaitMs, signal);
     let user: UserInfo | undefined;
     if (authorizer) {
       // Before the lookup: a caller without rights learns nothing, not even whether the Sandbox exists.
@@ -116,7 +137,7 @@ export class SandboxRouter {
       if (decision.kind === 'forbidden') throw new Refusal(403, decision.detail);
       user = decision.user;
     }
-    const resolution = index.resolve(target);
+    const resolution = await index.resolveWithin(target, Math.max(0, deadline - performance.now()), signal);
     switch (resolution.kind) {
       case 'not-found':
         throw new Refusal(404, resolution.detail);

@@ -6,6 +6,9 @@ import type { TargetRequest } from './target-headers.ts';
 
 const CLAIM_BY_SANDBOX = 'claim-by-sandbox';
 
+/** True when a resolution may change as the router's watch catches up. */
+const mayChange = (r: Resolution) => r.kind === 'not-found' || r.kind === 'not-ready';
+
 /**
  * The router's own view of Sandboxes, their Pods and the claims holding them: informers (list
  * + watch), so a request is routed and authorized from memory and never waits on the API server
@@ -16,6 +19,8 @@ export class SandboxIndex {
   readonly sandboxes: Informer;
   readonly pods: Informer;
   readonly claims: Informer;
+  /** Requests waiting for news of a namespace's Sandboxes, Pods or claims. */
+  readonly #waiters = new Map<string, Set<() => void>>();
 
   constructor(options: { client: KubeClient; log: Logger; namespace?: string }) {
     const common = { client: options.client, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}) };
@@ -26,6 +31,8 @@ export class SandboxIndex {
       const name = (claim.status as { sandbox?: { name?: string } } | undefined)?.sandbox?.name;
       return name ? [`${claim.metadata.namespace}/${name}`] : [];
     });
+    const wake = (obj: KubeObject) => this.#wake(obj.metadata.namespace ?? '');
+    for (const informer of this.#all()) informer.addHandlers({ add: wake, update: (_old, obj) => wake(obj), delete: wake });
   }
 
   #all(): Informer[] {
@@ -64,6 +71,55 @@ export class SandboxIndex {
     const sandbox = this.sandbox(request.namespace, request.name);
     const pod = sandbox ? (this.pods.store.get(`${request.namespace}/${podNameOf(sandbox)}`) as unknown as RoutedPod | undefined) : undefined;
     return resolveTarget(request, sandbox, pod);
+  }
+
+  /**
+   * Like `resolve`, but when the Sandbox is unknown or not routable yet, waits up to `waitMs` for
+   * the router's watch to bring news of its namespace and tries again. A client that saw its
+   * claim Ready through its own watch may ask before the router's watch delivered the same
+   * events; without the wait it would be told "not found" about a Sandbox that exists.
+   */
+  async resolveWithin(request: TargetRequest, waitMs: number, signal?: AbortSignal): Promise<Resolution> {
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const resolution = this.resolve(request);
+      const left = deadline - performance.now();
+      if (!mayChange(resolution) || left <= 0 || signal?.aborted) return resolution;
+      await this.#news(request.namespace, left, signal);
+    }
+  }
+
+  /** Waits, at most `waitMs`, for the Sandbox to be known to the router (true) or not (false). */
+  async awaitKnown(namespace: string, name: string, waitMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      if (this.sandbox(namespace, name)) return true;
+      const left = deadline - performance.now();
+      if (left <= 0 || signal?.aborted) return false;
+      await this.#news(namespace, left, signal);
+    }
+  }
+
+  #news(namespace: string, waitMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let waiters = this.#waiters.get(namespace);
+      if (!waiters) this.#waiters.set(namespace, (waiters = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.#waiters.get(namespace) === waiters) this.#waiters.delete(namespace);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      signal?.addEventListener('abort', done, { once: true });
+      waiters.add(done);
+    });
+  }
+
+  #wake(namespace: string): void {
+    const waiters = this.#waiters.get(namespace);
+    if (waiters) for (const done of [...waiters]) done();
   }
 
   async stop(): Promise<void> {
