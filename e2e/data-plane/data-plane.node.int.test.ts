@@ -28,7 +28,7 @@ beforeAll(async () => {
   dp = await startDataPlane({ prefix: 'dp-node', poolSize: POOL_SIZE, cluster, kubeconfigPath: inject('kubeconfig'), kc: testKubeConfig() });
   client = new SandboxClient({ kubeconfig: dp.agentKubeconfig, connection: { mode: 'router', url: dp.routerUrl } });
   await dp.waitForPool(POOL_SIZE);
-}, 600_000);
+}, 900_000);
 
 afterAll(async () => {
   // Kept for a look at what failed (npm run cluster -- down --name <cluster> removes it all).
