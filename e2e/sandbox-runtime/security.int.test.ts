@@ -97,6 +97,69 @@ describe('path traversal is refused with 403', () => {
   });
 });
 
+// Before the fork bomb below: its processes count against the user's limit for a while after.
+describe('a streamed command is bounded the same way', () => {
+  const pgidOf = () => Number(readFileSync(join(rt.baseDir, 'pgid'), 'utf8'));
+  const othersOfUser = () => processesOf(rt.uid).filter((pid) => pid !== rt.child.pid && !isRuntime(pid));
+
+  async function stream(body: Record<string, unknown>, signal?: AbortSignal): Promise<{ res: Response; events: () => AsyncGenerator<{ event: string; data: Record<string, unknown> }> }> {
+    const res = await fetch(`${rt.url}/execute/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+    async function* events() {
+      const decoder = new TextDecoder();
+      let pending = '';
+      for await (const chunk of res.body!) {
+        pending += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = pending.indexOf('\n\n')) !== -1) {
+          const block = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          yield { event: /^event: (.*)$/m.exec(block)![1]!, data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as Record<string, unknown> };
+        }
+      }
+    }
+    return { res, events };
+  }
+
+  it('an endless streamed command is killed at its timeout with its background children, and says so last', async () => {
+    const { res, events } = await stream({ command: 'sh -c "echo $$ > pgid; echo started; sleep 1000 & while :; do sleep 1; done"', timeout: 1 });
+    expect(res.status).toBe(200);
+    const seen: Array<{ event: string; data: Record<string, unknown> }> = [];
+    for await (const e of events()) seen.push(e);
+    expect(seen.filter((e) => e.event === 'stdout').map((e) => e.data.data).join('')).toBe('started\n');
+    expect(seen.at(-1)).toMatchObject({ event: 'exit', data: { timed_out: true } });
+    expect(processesInGroup(pgidOf())).toEqual([]);
+    expect(othersOfUser()).toEqual([]);
+  });
+
+  it('a client that goes away mid-stream takes the command and its group with it', async () => {
+    const abort = new AbortController();
+    const { events } = await stream({ command: 'sh -c "echo $$ > pgid; sleep 1000 & while :; do echo tick; sleep 0.1; done"', timeout: 300 }, abort.signal);
+    // Read up to the first output without leaving the loop (which would close the stream).
+    const reader = events();
+    for (let e = await reader.next(); !e.done && e.value.event !== 'stdout'; e = await reader.next());
+    const pgid = pgidOf();
+    expect(processesInGroup(pgid).length).toBeGreaterThan(0);
+    abort.abort();
+    await eventuallyTrue('the group to be killed after the client left', () => processesInGroup(pgid).length === 0 && othersOfUser().length === 0, 10_000);
+  });
+
+  it('streams output far larger than the server heap without keeping it, and stays up', async () => {
+    // Twice the server's 64 MiB heap, as text (zeros would travel JSON-escaped, six times larger).
+    const total = 128 * 1024 * 1024;
+    const { res, events } = await stream({ command: `sh -c "yes 0123456789abcdef | head -c ${total}"`, timeout: 120 });
+    expect(res.status).toBe(200);
+    let bytes = 0;
+    let last: { event: string; data: Record<string, unknown> } | undefined;
+    for await (const e of events()) {
+      if (e.event === 'stdout') bytes += Buffer.byteLength(String(e.data.data));
+      last = e;
+    }
+    expect(bytes).toBe(total);
+    expect(last).toMatchObject({ event: 'exit', data: { exit_code: 0 } });
+    expect((await rawRequest(rt.url, 'GET', '/')).status).toBe(200);
+  }, 180_000);
+});
+
 describe('a command is killed at its timeout with its whole process group', () => {
   /** The group's id: the leader writes its pid ($$) before doing anything else. */
   const pgidOf = () => Number(readFileSync(join(rt.baseDir, 'pgid'), 'utf8'));
@@ -118,8 +181,27 @@ describe('a command is killed at its timeout with its whole process group', () =
     expect(othersOfUser()).toEqual([]);
     // And the server is still there.
     expect((await rawRequest(rt.url, 'GET', '/')).status).toBe(200);
+    // The kernel counts the bomb's processes against the user until they are released: once
+    // they are, commands start again (later tests need that too).
+    const deadline = Date.now() + 30_000;
+    let last: unknown;
+    for (;;) {
+      last = (await execute(rt.url, { command: 'true' })).json();
+      if ((last as { exit_code: number }).exit_code === 0) break;
+      if (Date.now() > deadline) throw new Error(`commands do not start again after the fork bomb: ${JSON.stringify(last)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 });
+
+/** Waits until `check` holds (something that must happen), failing with `what` after `timeoutMs`. */
+async function eventuallyTrue(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** The runtime itself: prlimit execs node in place, so the child's pid is the server's. */
 function isRuntime(pid: number): boolean {
@@ -134,7 +216,7 @@ describe('bounded sizes', () => {
   it('refuses an upload declared larger than the limit with 413 and leaves nothing', async () => {
     const before = tree(rt.baseDir);
     const { body, contentType } = multipart('big/nested/huge.bin', randomBytes(3 * UPLOAD_LIMIT));
-    const res = await rawRequest(rt.url, 'POST', '/upload', body, { 'content-type': contentType });
+    const res = await rawRequest(rt.url, 'POST', '/upload', body, { 'content-type': contentType, expect: '100-continue' });
     expect(res.status).toBe(413);
     expect(tree(rt.baseDir)).toEqual(before);
   });

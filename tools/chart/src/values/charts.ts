@@ -19,7 +19,7 @@ import {
 } from './builder.ts';
 import { ref } from './kubernetes.ts';
 
-export const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook'] as const;
+export const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook', 'sandbox-router'] as const;
 export type Program = (typeof PROGRAMS)[number];
 
 /** The controllers: built on the shared Manager (leader election, --watch-namespace). */
@@ -123,7 +123,7 @@ interface ProgramDefinition {
   name: Program;
   /** Chart.yaml description. */
   description: string;
-  component: 'controller' | 'webhook';
+  component: 'controller' | 'webhook' | 'router';
   /** Values mapped onto the program's own flags (and, for the webhook, its serving and certificates). */
   settings: Record<string, Value>;
 }
@@ -136,7 +136,9 @@ function commonValues(p: ProgramDefinition): Record<string, Value> {
     replicas: integer(
       controller
         ? 'Pods. With more than one, leader election is always on: one Pod reconciles, the others stand by and take over within the lease duration.'
-        : 'Pods; all of them serve reviews behind the Service.',
+        : p.component === 'router'
+          ? 'Pods; all of them route behind the Service (stateless: scale out freely).'
+          : 'Pods; all of them serve reviews behind the Service.',
       1,
       { minimum: 0 },
     ),
@@ -371,6 +373,34 @@ export const PROGRAM_DEFINITIONS: readonly ProgramDefinition[] = [
         ),
         trustedGroups: stringList('Groups allowed to set reserved keys (`--trusted-groups`).', [], { flag: 'trusted-groups' }),
       }),
+    },
+  },
+  {
+    name: 'sandbox-router',
+    description:
+      'The sandbox-router: the reverse proxy SDKs reach sandboxes through, routing each request by its X-Sandbox-* headers and checking the caller may use that Sandbox.',
+    component: 'router',
+    settings: {
+      watchNamespace: string('Route to Sandboxes of this namespace only (`--watch-namespace`); empty: all namespaces.', '', { flag: 'watch-namespace' }),
+      proxyPort: integer('Port the proxy listens on in the Pod (`--bind-address=:<port>`).', 8080, { minimum: 1, maximum: 65535 }),
+      service: group('The Service SDKs reach the router through (`http://sandbox-router.<namespace>:<port>`).', {
+        type: enumOf('Service type: `ClusterIP` inside the cluster, `NodePort` or `LoadBalancer` to reach it from outside (put TLS in front then).', ['ClusterIP', 'NodePort', 'LoadBalancer'], 'ClusterIP'),
+        port: integer('Port of the Service.', 8080, { minimum: 1, maximum: 65535 }),
+        nodePort: custom('Node port with `type: NodePort`; null: one the cluster picks.', { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'null' }] }, null),
+        annotations: stringMap('Annotations of the Service (e.g. a cloud load balancer\'s).', {}),
+      }),
+      authorization: boolean(
+        'Require a bearer token whose user may `get` the Sandbox or its claim (TokenReview and SubjectAccessReview) (`--authorization`). Off is for development only: whoever reaches the router reaches every sandbox.',
+        true,
+        { flag: 'authorization' },
+      ),
+      authorizationCacheTtl: duration('How long a token\'s identity and an allow or deny are cached (`--authorization-cache-ttl`).', '10s', { flag: 'authorization-cache-ttl' }),
+      tokenAudiences: stringList('Audiences a caller\'s token must be meant for; empty: the API server\'s own (`--token-audiences`).', [], { flag: 'token-audiences' }),
+      defaultTimeout: duration('Time limit of a request that sets no X-Sandbox-Timeout (`--default-timeout`).', '3m', { flag: 'default-timeout' }),
+      maxTimeout: duration('The longest X-Sandbox-Timeout honoured (`--max-timeout`).', '1h', { flag: 'max-timeout' }),
+      websocketIdleTimeout: duration('A WebSocket with no traffic either way for this long is closed (`--websocket-idle-timeout`).', '5m', { flag: 'websocket-idle-timeout' }),
+      websocketMaxLifetime: duration('A WebSocket is closed this long after it opened (`--websocket-max-lifetime`).', '1h', { flag: 'websocket-max-lifetime' }),
+      maxWebsocketsPerClient: integer('WebSockets open at once per caller; more get 429 (`--max-websockets-per-client`).', 32, { minimum: 1, flag: 'max-websockets-per-client' }),
     },
   },
 ];
