@@ -43,7 +43,7 @@ async function readyAndIdle(p: ProgramProcess, settleMs = 3_000, timeoutMs = 60_
     await sleep(100);
   }
   await sleep(settleMs);
-  const pid = p.child.pid!;
+  const pid = p.child!.pid!;
   for (;;) {
     const before = cpuMs(pid);
     await sleep(2_000);
@@ -77,7 +77,7 @@ describe('idle footprint', () => {
   it.each([...PROGRAMS.map((p) => p.program), 'admission-webhook' as const])(`%s stays under ${GOAL_MB} MB resident (+${Math.round((TOLERANCE - 1) * 100)}%) when ready and idle`, async (program) => {
     const p = running.get(program)!;
     await readyAndIdle(p);
-    const rss = rssMB(p.child.pid!);
+    const rss = rssMB(p.child!.pid!);
     expect(rss, `${program}: ${rss.toFixed(1)} MB resident`).toBeLessThanOrEqual(GOAL_MB * TOLERANCE);
   });
 });

@@ -40,7 +40,7 @@ describe('a program with an unreachable OTLP endpoint', () => {
     }
     await waitUntil('the export warning', () => exportWarnings(claims.lines).length > 0, 30_000);
     // Batches keep failing every 100 ms; still one warning, and the program is alive.
-    await consistently('one export warning and the program running', () => exportWarnings(claims.lines).length === 1 && claims.child.exitCode === null, 5_000);
+    await consistently('one export warning and the program running', () => exportWarnings(claims.lines).length === 1 && claims.child!.exitCode === null, 5_000);
     expect(exportWarnings(claims.lines)[0]).toMatchObject({ endpoint: deadEndpoint });
   }, 300_000);
 

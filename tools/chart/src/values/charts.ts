@@ -101,6 +101,8 @@ const DEFAULT_RESOURCES: Record<Program, { requests: { cpu: string; memory: stri
   'ttl-reaper': { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
   // No caches: admission reads what it needs per review.
   'admission-webhook': { requests: { cpu: '50m', memory: '80Mi' }, limits: { memory: '160Mi' } },
+  // Caches trimmed Sandboxes, their Pods and claims (routing fields only); idle ~66 MB.
+  'sandbox-router': { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
 };
 
 /** The restricted Pod Security Standard, and a read-only root file system. */
@@ -401,6 +403,7 @@ export const PROGRAM_DEFINITIONS: readonly ProgramDefinition[] = [
       websocketIdleTimeout: duration('A WebSocket with no traffic either way for this long is closed (`--websocket-idle-timeout`).', '5m', { flag: 'websocket-idle-timeout' }),
       websocketMaxLifetime: duration('A WebSocket is closed this long after it opened (`--websocket-max-lifetime`).', '1h', { flag: 'websocket-max-lifetime' }),
       maxWebsocketsPerClient: integer('WebSockets open at once per caller; more get 429 (`--max-websockets-per-client`).', 32, { minimum: 1, flag: 'max-websockets-per-client' }),
+      resolveWait: duration('How long a request for a Sandbox the router has not seen (or not seen Ready) yet waits for its watch to catch up before 404 or 503 (`--resolve-wait`).', '3s', { flag: 'resolve-wait' }),
     },
   },
 ];

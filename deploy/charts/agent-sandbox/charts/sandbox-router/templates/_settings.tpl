@@ -10,4 +10,5 @@
 - {{ printf "--websocket-idle-timeout=%v" .Values.websocketIdleTimeout | quote }}
 - {{ printf "--websocket-max-lifetime=%v" .Values.websocketMaxLifetime | quote }}
 - {{ printf "--max-websockets-per-client=%v" .Values.maxWebsocketsPerClient | quote }}
+- {{ printf "--resolve-wait=%v" .Values.resolveWait | quote }}
 {{- end }}
