@@ -8,7 +8,7 @@ import { ensureBinaries, type Binaries } from './build.ts';
 import { GiveUp, httpGet, waitFor } from './http-probe.ts';
 import { clustersDir } from './paths.ts';
 import { createCertificateAuthority, createSigningKeyPair } from '@agent-sandbox/pki';
-import { freePort, isRunning, portInUse, startDetached, stopProcess } from './process.ts';
+import { freePort, isAlive, isRunning, portInUse, startDetached, stopProcess } from './process.ts';
 import { DEFAULT_API_SERVICE_IP, DEFAULT_SERVICE_CIDR, REAL_NODE_NAME } from './node/addresses.ts';
 import { CLUSTER_DOMAIN } from './node/configs.ts';
 import { realNodeBlocker } from './node/prerequisites.ts';
@@ -308,7 +308,9 @@ export class ControlPlane {
     await this.#saveState();
     const timeoutMs = component === 'kube-apiserver' ? 90_000 : 60_000;
     await waitFor(`${component} to become healthy (log: ${this.logFile(component)})`, async () => {
-      if (!isRunning(this.#state.pids[component], this.#binaries(component))) {
+      // The pid was started just now, by us: alive is enough (its command line may still read
+      // as its launcher's while it execs its way to the binary).
+      if (!isAlive(this.#state.pids[component])) {
         throw new GiveUp(`${component} exited; see ${this.logFile(component)}`);
       }
       return isNodeComponent(component) ? this.#node!.healthy(component) : this.#healthy(component);

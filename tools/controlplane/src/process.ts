@@ -35,6 +35,27 @@ export function isRunning(pid: number | undefined, bin: string | readonly string
   }
 }
 
+/**
+ * Whether `pid` still lives (not a zombie), whatever it runs. For a process just started by us:
+ * while it passes through its launcher's exec steps (sh → nsenter → the binary), its command
+ * line can read as something else, or as nothing at all for a moment; `isRunning` would then
+ * take it for gone.
+ */
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM the process group, then SIGKILL after `graceMs`. Resolves once the process is gone. */
