@@ -19,15 +19,8 @@ export function startDetached(bin: string, args: readonly string[], logFile: str
  * unrelated process that reused the pid after ours died.
  */
 export function isRunning(pid: number | undefined, bin: string | readonly string[]): boolean {
-  if (!pid) return false;
+  if (!isAlive(pid)) return false;
   try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false; // a zombie is already dead
     const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!;
     return (typeof bin === 'string' ? [bin] : bin).some((b) => argv0 === b || (!b.includes('/') && argv0.endsWith(`/${b}`)));
   } catch {
