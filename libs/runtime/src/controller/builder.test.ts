@@ -21,7 +21,7 @@ const obj = (kind: string, name: string, rv: string, extra: { owners?: OwnerRefe
 });
 
 /** A host whose informers read scripted streams and whose one controller records what is enqueued. */
-async function host(wrote?: (kind: ResourceKind, obj: KubeObject) => boolean) {
+async function host(wrote?: (kind: ResourceKind, obj: KubeObject) => boolean, settling?: (kind: ResourceKind, obj: KubeObject) => Promise<void> | undefined) {
   const { log } = memoryLog('silent');
   const clock = new FakeClock();
   const sources = new Map<string, ScriptedSource<KubeObject>>();
@@ -40,6 +40,7 @@ async function host(wrote?: (kind: ResourceKind, obj: KubeObject) => boolean) {
     },
     register: () => ({ enqueue: (key: string) => enqueued.push(key) }) as unknown as Controller,
     ...(wrote ? { wrote } : {}),
+    ...(settling ? { settling } : {}),
   };
   /** Starts every informer with an empty list and returns each kind's open watch. */
   const start = async (): Promise<Map<string, WatchSession<KubeObject>>> => {
@@ -127,6 +128,37 @@ describe('ControllerBuilder', () => {
     // A child's event is about the child: it still reaches its owner.
     watches.get(kindId(Kinds.Pod))!.send('MODIFIED', obj('Pod', 'child', '4', { owners: [owner('Parent', 'p')] }));
     expect(enqueued).toEqual(['ns/p', 'ns/p', 'ns/p']);
+    await stop();
+  });
+
+  it('for(): holds an update that comes while a write of the object is in flight, then judges it once answered', async () => {
+    const own = new Set<string>();
+    let answered: (() => void) | undefined;
+    let inFlight: Promise<void> | undefined;
+    const { h, start, stop, enqueued } = await host(
+      (_kind, o) => own.has(`ns/${o.metadata.name}@${o.metadata.resourceVersion}`),
+      () => inFlight,
+    );
+    new ControllerBuilder(h, 'parents').for(Parent).complete(async () => {});
+    const parents = (await start()).get(kindId(Parent))!;
+    parents.send('ADDED', obj('Parent', 'p', '2'));
+    // Our write's event comes before its answer: held, then dropped once the answer says it was ours.
+    inFlight = new Promise<void>((resolve) => (answered = resolve));
+    parents.send('MODIFIED', obj('Parent', 'p', '3'));
+    expect(enqueued).toEqual(['ns/p']);
+    own.add('ns/p@3');
+    inFlight = undefined;
+    answered!();
+    await settle();
+    expect(enqueued).toEqual(['ns/p']);
+    // Someone else's write lands while ours is in flight: held, then enqueued.
+    inFlight = new Promise<void>((resolve) => (answered = resolve));
+    parents.send('MODIFIED', obj('Parent', 'p', '4'));
+    expect(enqueued).toEqual(['ns/p']);
+    inFlight = undefined;
+    answered!();
+    await settle();
+    expect(enqueued).toEqual(['ns/p', 'ns/p']);
     await stop();
   });
 

@@ -22,6 +22,8 @@ export interface ControllerHost {
   register(spec: { name: string; kind: ResourceKind; reconcile: Reconciler; concurrency?: number }): Controller;
   /** Whether `obj` is exactly what this process's own last write of it produced (Writer.wrote). */
   wrote?(kind: ResourceKind, obj: KubeObject): boolean;
+  /** While a write of `obj` awaits its answer, when it (and any other) has been answered (Writer.settling). */
+  settling?(kind: ResourceKind, obj: KubeObject): Promise<void> | undefined;
 }
 
 interface Source {
@@ -39,7 +41,9 @@ interface Source {
  * enqueues what the new version maps to and what the old one did. An update of the reconciled
  * object that only brings back this process's own last write of it enqueues nothing: the
  * reconcile that wrote it ended knowing it (and one that was still running when it arrived
- * goes on from its own write).
+ * goes on from its own write). Such an event can come before the write's own answer: an update
+ * arriving while a write of that object is in flight is held until the write is answered, then
+ * judged.
  */
 export class ControllerBuilder {
   readonly #host: ControllerHost;
@@ -81,15 +85,27 @@ export class ControllerBuilder {
     const controller = this.#host.register({ name: this.#name, kind: forKind, reconcile, concurrency: this.#options.concurrency });
     for (const source of this.#sources) {
       const informer = this.#host.informer(source.kind);
-      const fire = (event: ObjectEvent) => {
-        // The reconcile that wrote this version finished knowing it: nothing new to look at.
-        if (source.primary && event.type === 'update' && this.#host.wrote?.(source.kind, event.obj)) return;
+      const deliver = (event: ObjectEvent) => {
         if (!source.predicates.every((p) => p(event))) return;
         const keys = new Set(source.map(event.obj));
         // An update reaches the objects the old version belonged to as well (controller-runtime
         // does the same): a Sandbox whose controller moved from a pool to a claim concerns both.
         if (event.type === 'update') for (const key of source.map(event.old)) keys.add(key);
         for (const key of keys) controller.enqueue(key);
+      };
+      const fire = (event: ObjectEvent) => {
+        if (source.primary && event.type === 'update') {
+          // The reconcile that wrote this version finished knowing it: nothing new to look at.
+          if (this.#host.wrote?.(source.kind, event.obj)) return;
+          const settling = this.#host.settling?.(source.kind, event.obj);
+          if (settling) {
+            void settling.then(() => {
+              if (!this.#host.wrote?.(source.kind, event.obj)) deliver(event);
+            });
+            return;
+          }
+        }
+        deliver(event);
       };
       const handlers: EventHandlers = {
         add: (obj) => fire({ type: 'add', obj }),

@@ -124,6 +124,11 @@ export class Manager implements ControllerHost {
     return this.writer.wrote(kind, obj);
   }
 
+  /** While a write of `obj` is in flight, when it has been answered. */
+  settling(kind: ResourceKind, obj: KubeObject): Promise<void> | undefined {
+    return this.writer.settling(kind, obj);
+  }
+
   controller(name: string): ControllerBuilder {
     return new ControllerBuilder(this, name);
   }

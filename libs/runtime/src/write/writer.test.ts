@@ -71,4 +71,32 @@ describe('Writer', () => {
     expect(w.wrote(Kinds.Secret, written)).toBe(false); // another kind
     expect(w.wrote(Kinds.ConfigMap, { ...written, metadata: { ...written.metadata, uid: 'other' } })).toBe(false);
   });
+
+  it('while a write of an object awaits its answer, says when it is answered, already recorded', async () => {
+    let answer!: (obj: KubeObject) => void;
+    let fail!: (error: Error) => void;
+    const pending = () => new Promise<KubeObject>((resolve, reject) => ((answer = resolve), (fail = reject)));
+    const client = { patch: pending, create: pending } as unknown as KubeClient;
+    const w = new Writer(client, 'me');
+    expect(w.settling(Kinds.ConfigMap, cm)).toBeUndefined();
+    const write = w.patch(Kinds.ConfigMap, cm, { metadata: { labels: { a: 'b' } } });
+    const settling = w.settling(Kinds.ConfigMap, cm);
+    expect(settling).toBeInstanceOf(Promise);
+    expect(w.settling(Kinds.ConfigMap, { metadata: { namespace: 'ns', name: 'other' } })).toBeUndefined();
+    const written: KubeObject = { metadata: { ...cm.metadata, resourceVersion: '8' } };
+    let wroteWhenSettled: boolean | undefined;
+    void settling!.then(() => (wroteWhenSettled = w.wrote(Kinds.ConfigMap, written)));
+    answer(written);
+    await write;
+    await settling;
+    expect(wroteWhenSettled).toBe(true);
+    expect(w.settling(Kinds.ConfigMap, cm)).toBeUndefined();
+    // A refused write settles too.
+    const refused = w.patch(Kinds.ConfigMap, written, {});
+    const settlingRefused = w.settling(Kinds.ConfigMap, cm)!;
+    fail(new Error('409'));
+    await expect(refused).rejects.toThrow('409');
+    await settlingRefused;
+    expect(w.settling(Kinds.ConfigMap, cm)).toBeUndefined();
+  });
 });

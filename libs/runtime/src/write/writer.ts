@@ -33,6 +33,8 @@ export class Writer {
   #fence = new AbortController();
   /** kind and key → the uid and resourceVersion of this process's last write, and when. */
   readonly #written = new Map<string, { uid?: string; resourceVersion?: string; at: number }>();
+  /** kind and key → the writes of it still waiting for their answer, and when the last settles. */
+  readonly #inFlight = new Map<string, { count: number; settled: Promise<void> }>();
   #sweepAt = 0;
 
   constructor(client: KubeClient, fieldManager: string, options: { clock?: Clock } = {}) {
@@ -50,16 +52,45 @@ export class Writer {
     return last !== undefined && last.resourceVersion !== undefined && last.uid === obj.metadata.uid && last.resourceVersion === obj.metadata.resourceVersion;
   }
 
-  async #record<T extends KubeObject>(kind: ResourceKind, write: Promise<T>): Promise<T> {
-    const obj = await write;
-    const now = this.#clock.monotonic();
-    if (obj?.metadata) this.#written.set(`${kindId(kind)}\u0000${objectKey(obj)}`, { uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, at: now });
+  /**
+   * While a write of `obj` awaits its answer, a promise that settles once every such write has
+   * been answered (and recorded); otherwise undefined. The watch event of a write can come
+   * before its answer: whoever asks `wrote` about it should ask again once this settles.
+   */
+  settling(kind: ResourceKind, obj: KubeObject): Promise<void> | undefined {
+    return this.#inFlight.get(`${kindId(kind)}\u0000${objectKey(obj)}`)?.settled;
+  }
+
+  async #record<T extends KubeObject>(kind: ResourceKind, target: KubeObject, write: Promise<T>): Promise<T> {
+    // A create by generateName has no key until answered; no event of it can come before.
+    const key = target.metadata.name ? `${kindId(kind)}\u0000${objectKey(target)}` : undefined;
+    let done: () => void = () => {};
+    if (key) {
+      const answered = new Promise<void>((resolve) => (done = resolve));
+      const before = this.#inFlight.get(key);
+      this.#inFlight.set(key, { count: (before?.count ?? 0) + 1, settled: before ? Promise.all([before.settled, answered]).then(() => {}) : answered });
+    }
+    try {
+      const obj = await write;
+      const now = this.#clock.monotonic();
+      if (obj?.metadata) this.#written.set(`${kindId(kind)}\u0000${objectKey(obj)}`, { uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, at: now });
+      this.#sweep(now);
+      return obj;
+    } finally {
+      if (key) {
+        const entry = this.#inFlight.get(key)!;
+        if (--entry.count === 0) this.#inFlight.delete(key);
+        done();
+      }
+    }
+  }
+
+  #sweep(now: number): void {
     // Bounded: an entry whose event came (or never will) is of no use after a minute.
     if (now >= this.#sweepAt) {
       this.#sweepAt = now + 60_000;
       for (const [key, entry] of this.#written) if (entry.at + 60_000 < now) this.#written.delete(key);
     }
-    return obj;
   }
 
   /** Aborts every write in flight and refuses new ones until `unfence`. */
@@ -90,14 +121,14 @@ export class Writer {
    */
   apply<T extends KubeObject>(kind: ResourceKind, obj: KubeObject, options: WriteOptions & { force?: boolean } = {}): Promise<T> {
     const body = { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(kind), kind: obj.kind ?? kind.kind };
-    return this.#record(kind, this.#client.patch<T>(kind, refOf(obj), body, { type: 'apply', fieldManager: this.fieldManager, force: options.force ?? true, signal: this.#signal(options) }));
+    return this.#record(kind, obj, this.#client.patch<T>(kind, refOf(obj), body, { type: 'apply', fieldManager: this.fieldManager, force: options.force ?? true, signal: this.#signal(options) }));
   }
 
   /** Server-side apply to the status subresource (`obj` carries metadata.name/namespace, optionally resourceVersion, and status). */
   applyStatus<T extends KubeObject>(kind: ResourceKind, obj: KubeObject, options: WriteOptions & { force?: boolean } = {}): Promise<T> {
     const { name, namespace, resourceVersion } = obj.metadata;
     const body = { apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) }, status: obj.status };
-    return this.#record(kind, this.#client.patch<T>(kind, refOf(obj), body, {
+    return this.#record(kind, obj, this.#client.patch<T>(kind, refOf(obj), body, {
       type: 'apply',
       subresource: 'status',
       fieldManager: this.fieldManager,
@@ -113,7 +144,7 @@ export class Writer {
    */
   patch<T extends KubeObject>(kind: ResourceKind, current: KubeObject, patch: { metadata?: Record<string, unknown>; [field: string]: unknown }, options: WriteOptions & { lock?: boolean } = {}): Promise<T> {
     const body = options.lock === false ? patch : { ...patch, metadata: { ...patch.metadata, resourceVersion: lockOn(current, 'patch') } };
-    return this.#record(kind, this.#client.patch<T>(kind, refOf(current), body, { type: 'merge', fieldManager: this.fieldManager, signal: this.#signal(options) }));
+    return this.#record(kind, current, this.#client.patch<T>(kind, refOf(current), body, { type: 'merge', fieldManager: this.fieldManager, signal: this.#signal(options) }));
   }
 
   /**
@@ -122,7 +153,7 @@ export class Writer {
    * retries with backoff).
    */
   patchStatus<T extends KubeObject>(kind: ResourceKind, current: KubeObject, status: unknown, options: WriteOptions = {}): Promise<T> {
-    return this.#record(kind, this.#client.patch<T>(kind, refOf(current), { metadata: { resourceVersion: lockOn(current, 'patchStatus') }, status }, {
+    return this.#record(kind, current, this.#client.patch<T>(kind, refOf(current), { metadata: { resourceVersion: lockOn(current, 'patchStatus') }, status }, {
       type: 'merge',
       subresource: 'status',
       fieldManager: this.fieldManager,
@@ -136,7 +167,7 @@ export class Writer {
    */
   create<T extends KubeObject>(kind: ResourceKind, obj: KubeObject, options: WriteOptions = {}): Promise<T> {
     const body = withTraceContext({ ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(kind), kind: obj.kind ?? kind.kind });
-    return this.#record(kind, this.#client.create<T>(kind, body, { fieldManager: this.fieldManager, signal: this.#signal(options) }));
+    return this.#record(kind, body, this.#client.create<T>(kind, body, { fieldManager: this.fieldManager, signal: this.#signal(options) }));
   }
 
   /**
