@@ -93,6 +93,15 @@ function freePort(): Promise<number> {
 // ---- cluster ---------------------------------------------------------------------------------
 
 let cluster: ControlPlane | undefined;
+const running = new Map<ProgramName, Running>();
+// Interrupted: stop the programs and take down the cluster this script made, then exit.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the programs and the cluster`);
+    for (const r of running.values()) r.child.kill('SIGKILL');
+    void (cluster?.down() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
 let kubeconfigPath = process.env.KUBECONFIG;
 if (!kubeconfigPath) {
   const pods = N + POOL * 2 + BIG_POOL + CLAIM_RATE * CLAIM_SECONDS * 2;
@@ -159,12 +168,30 @@ const FLAGS: Record<ProgramName, string[]> = {
   'ttl-reaper': [],
 };
 /** The controller whose reconciles count as "every object re-checked" after a restart. */
-const MAIN_CONTROLLER: Record<ProgramName, string> = {
+const MAIN_CONTROLLER: Record<Exclude<ProgramName, 'ttl-reaper'>, string> = {
   'sandbox-controller': 'sandbox',
   'warmpool-orchestrator': 'sandboxwarmpool',
   'claim-controller': 'sandboxclaim',
-  'ttl-reaper': 'ttl-sandbox',
 };
+
+/**
+ * After a restart, from a program's /metrics: whether it has done useful work yet, and whether it
+ * has looked at all `expected` objects. The controllers count reconciles of their main
+ * controller (with an empty queue); the ttl-reaper has no reconcile loop: it acts from its cache,
+ * so it is useful once it holds a deadline, and has re-checked everything once it holds the
+ * deadline of every Sandbox.
+ */
+function restartProgress(program: ProgramName, text: string, expected: number): { first: boolean; all: boolean } {
+  if (program === 'ttl-reaper') {
+    const pending = metric(text, 'agent_sandbox_ttl_pending_deadlines');
+    return { first: pending > 0, all: pending >= expected };
+  }
+  const main = MAIN_CONTROLLER[program];
+  return {
+    first: metric(text, 'controller_runtime_reconcile_total', { result: 'success' }) > 0,
+    all: metric(text, 'controller_runtime_reconcile_total', { controller: main }) >= expected && metric(text, 'workqueue_depth', { controller: main }) === 0,
+  };
+}
 
 interface Running {
   child: ChildProcess;
@@ -172,7 +199,6 @@ interface Running {
   spawnedAt: number;
   exited: boolean;
 }
-const running = new Map<ProgramName, Running>();
 const kubeconfigs = new Map<ProgramName, string>();
 const forbidden: string[] = [];
 
@@ -457,10 +483,9 @@ try {
           if ((await get(r.port, '/readyz')).ok) synced = performance.now() - r.spawnedAt;
           else continue;
         }
-        const text = (await get(r.port, '/metrics')).text;
-        const main = MAIN_CONTROLLER[p];
-        if (first === undefined && metric(text, 'controller_runtime_reconcile_total', { result: 'success' }) > 0) first = performance.now() - r.spawnedAt;
-        if (metric(text, 'controller_runtime_reconcile_total', { controller: main }) >= expected[p] && metric(text, 'workqueue_depth', { controller: main }) === 0) all = performance.now() - r.spawnedAt;
+        const progress = restartProgress(p, (await get(r.port, '/metrics')).text, expected[p]);
+        if (first === undefined && progress.first) first = performance.now() - r.spawnedAt;
+        if (progress.all) all = performance.now() - r.spawnedAt;
       }
       restart[p] = { objects: expected[p], toSyncedMs: round(synced ?? NaN), toFirstReconcileMs: round(first ?? NaN), toAllRecheckedMs: round(all ?? NaN), ...(await memoryOf(p)) };
       log(`restart ${p}: ${JSON.stringify(restart[p])}`);
