@@ -17,10 +17,11 @@
  *   node tools/bench/scale.ts [--count 20000] [--create-concurrency 64] [--pool 300]
  *        [--claim-rate 10] [--claim-seconds 20] [--big-pool 5000] [--steady-seconds 30]
  *
- * Starts its own cluster (kwok nodes sized for the Pods) unless KUBECONFIG names one.
+ * Runs each program's bundle (`npm run build` first) with the images' Node flags. Starts its own
+ * cluster (kwok nodes sized for the Pods) unless KUBECONFIG names one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ import { nameHash, WARM_POOL_SANDBOX_LABEL } from '@agent-sandbox/api';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { ControlPlane, serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
+import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { clusterPids, cpuMs } from './src/proc.ts';
 
 const { values: args } = parseArgs({
@@ -55,6 +57,10 @@ const BIG_POOL = Number(args['big-pool']);
 const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const PODS_PER_NODE = 5000;
+for (const program of ['sandbox-controller', 'warmpool-orchestrator', 'claim-controller', 'ttl-reaper']) {
+  const bundle = join(ROOT, 'apps', program, 'dist', 'main.js');
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+}
 
 const kind = (group: string, k: string, plural: string): ResourceKind => ({ group, version: 'v1beta1', kind: k, plural, namespaced: true });
 const SandboxKind = kind('agents.x-k8s.io', 'Sandbox', 'sandboxes');
@@ -211,7 +217,8 @@ async function spawnProgram(program: ProgramName): Promise<Running> {
     kubeconfigs.set(program, path);
   }
   const port = running.get(program)?.port ?? (await freePort());
-  const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), `--kubeconfig=${path}`, `--watch-namespace=${NS}`, `--health-probe-bind-address=127.0.0.1:${port}`, '--log-level=warn', ...FLAGS[program]], {
+  // The bundle with the images' Node flags: what is measured is what ships (run `npm run build` first).
+  const child = spawn(NODE, [...PROGRAM_NODE_FLAGS, join(ROOT, 'apps', program, 'dist', 'main.js'), `--kubeconfig=${path}`, `--watch-namespace=${NS}`, `--health-probe-bind-address=127.0.0.1:${port}`, '--log-level=warn', ...FLAGS[program]], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -393,7 +400,7 @@ try {
         apiVersion: 'agents.x-k8s.io/v1beta1',
         kind: 'Sandbox',
         metadata: { name: `s-${i}`, namespace: NS },
-        spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'registry.example/runtime:1', ports: [{ containerPort: 8888 }] }] } }, lifecycle: { shutdownTime, shutdownPolicy: 'Delete' } },
+        spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'registry.example/runtime:1', ports: [{ containerPort: 8888 }] }] } }, shutdownTime, shutdownPolicy: 'Delete' },
       };
       for (let attempt = 0; ; attempt++) {
         try {
