@@ -36,6 +36,7 @@ import { ControlPlane } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { cpuMs } from './src/proc.ts';
+import { retryTooManyRequests } from './src/retry.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PROGRAMS = ['sandbox-controller', 'claim-controller', 'warmpool-orchestrator', 'ttl-reaper', 'admission-webhook', 'sandbox-router'] as const;
@@ -152,18 +153,20 @@ async function heap(port: number): Promise<{ heapUsedMB: number; heapTotalMB: nu
 }
 
 async function populate(client: KubeClient, namespace: string, count: number): Promise<void> {
-  const existing = (await client.list(SandboxKind, { namespace })).items.length;
+  const existing = (await retryTooManyRequests(() => client.list(SandboxKind, { namespace }))).items.length;
   let next = existing;
   await Promise.all(
     Array.from({ length: 32 }, async () => {
       while (next < count) {
         const i = next++;
-        await client.create(SandboxKind, {
-          apiVersion: 'agents.x-k8s.io/v1beta1',
-          kind: 'Sandbox',
-          metadata: { name: `fp-${i}`, namespace, labels: { app: 'footprint-bench' } },
-          spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'registry.example/runtime:1', ports: [{ containerPort: 8888 }] }] } } },
-        });
+        await retryTooManyRequests(() =>
+          client.create(SandboxKind, {
+            apiVersion: 'agents.x-k8s.io/v1beta1',
+            kind: 'Sandbox',
+            metadata: { name: `fp-${i}`, namespace, labels: { app: 'footprint-bench' } },
+            spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'registry.example/runtime:1', ports: [{ containerPort: 8888 }] }] } } },
+          }),
+        );
       }
     }),
   );
