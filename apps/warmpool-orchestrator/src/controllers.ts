@@ -1,5 +1,7 @@
 import { nameHash, SANDBOX_WARM_POOL, WARM_POOL_SANDBOX_LABEL, withoutPodTemplate } from '@agent-sandbox/api';
-import { controllerOf, Expectations, predicates, type KubeObject, type Manager } from '@agent-sandbox/runtime';
+import { context, trace, type SpanContext } from '@opentelemetry/api';
+import { controllerOf, Expectations, predicates, type KubeObject, type Manager, type Reconciler } from '@agent-sandbox/runtime';
+import { Gauge, spanContextFromObject } from '@agent-sandbox/telemetry';
 import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject } from './kinds.ts';
 import { poolReconciler, POOL_LABEL_INDEX } from './pool/pool-reconciler.ts';
 
@@ -53,11 +55,71 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       predicates: [predicates.resourceVersionChanged, predicates.generationChanged],
     })
     .withOptions({ concurrency: settings.workers })
-    .complete(poolReconciler(manager, { expectations, readyGraceMs: settings.readyGraceMs, maxBatch: settings.maxBatch, statusIntervalMs: settings.statusIntervalMs }));
+    .complete(joiningClaimTraces(poolReconciler(manager, { expectations, readyGraceMs: settings.readyGraceMs, maxBatch: settings.maxBatch, statusIntervalMs: settings.statusIntervalMs })));
+
+  // Per pool: desired (spec), current and ready members (its status), read at each scrape so a
+  // deleted pool's series go with it.
+  new Gauge({
+    name: 'agent_sandbox_warm_pool_replicas',
+    help: 'Members of each SandboxWarmPool: desired (spec.replicas), current and ready (as its status says)',
+    labelNames: ['namespace', 'pool', 'state'],
+    registers: [manager.registry],
+    collect() {
+      this.reset();
+      for (const p of pools.store.list()) {
+        const labels = { namespace: p.metadata.namespace!, pool: p.metadata.name! };
+        const status = p.status as { replicas?: number; readyReplicas?: number } | undefined;
+        this.set({ ...labels, state: 'desired' }, p.spec.replicas ?? 1);
+        this.set({ ...labels, state: 'current' }, status?.replicas ?? 0);
+        this.set({ ...labels, state: 'ready' }, status?.readyReplicas ?? 0);
+      }
+    },
+  });
+
+  /**
+   * The refill after a claim took a member joins that claim's trace: the member, as adopted,
+   * names the adopting reconcile's span; the pool's next reconcile (its own trace, the pool's)
+   * links to it, and a `refill SandboxWarmPool` span in the claim's trace, a child of the
+   * adopting reconcile, links back and lasts as long as that reconcile.
+   */
+  const adoptedFrom = new Map<string, SpanContext[]>();
+  function joiningClaimTraces(reconcile: Reconciler): Reconciler {
+    return async (req, ctx) => {
+      const adopted = adoptedFrom.get(req.key) ?? [];
+      adoptedFrom.delete(req.key);
+      if (adopted.length === 0) return reconcile(req, ctx);
+      const tracer = trace.getTracer('warmpool-orchestrator');
+      for (const claimSpan of adopted) ctx.span.addLink({ context: claimSpan, attributes: { 'agent_sandbox.link': 'member adopted by a claim' } });
+      const refills = adopted.map((claimSpan) =>
+        tracer.startSpan(
+          'refill SandboxWarmPool',
+          { attributes: { 'k8s.namespace.name': req.namespace ?? '', 'k8s.object.name': req.name, 'k8s.kind': 'SandboxWarmPool' }, links: [{ context: ctx.span.spanContext() }] },
+          trace.setSpanContext(context.active(), claimSpan),
+        ),
+      );
+      try {
+        return await reconcile(req, ctx);
+      } finally {
+        for (const span of refills) span.end();
+      }
+    };
+  }
 
   // Expectations are lowered by what the informer shows. (A member taken by a claim reaches
   // its former pool through owns(): an update enqueues the old controller as well.)
   sandboxes.addHandlers({
+    update: (old, s) => {
+      // A member whose controller moved from its pool to someone else was adopted by a claim.
+      const from = poolKeyOf(old);
+      if (!from || poolKeyOf(s) === from) return;
+      const claimSpan = spanContextFromObject(s);
+      if (!claimSpan) return;
+      const list = adoptedFrom.get(from) ?? [];
+      // Bounded: a pool that is never reconciled again keeps only its latest few.
+      list.push(claimSpan);
+      if (list.length > 64) list.shift();
+      adoptedFrom.set(from, list);
+    },
     add: (s) => {
       const key = poolKeyOf(s);
       if (key) expectations.creationObserved(key);

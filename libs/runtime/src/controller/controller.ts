@@ -118,6 +118,7 @@ export class Controller {
     const reconcileID = randomUUID();
     const remote = spanContextFromObject(lookup?.(key));
     const parent = remote ? trace.setSpanContext(context.active(), remote) : context.active();
+    const waitedMs = queue.waitedMs(key);
     const span = tracer.startSpan(
       `reconcile ${kind.kind}`,
       {
@@ -128,12 +129,22 @@ export class Controller {
           'k8s.namespace.name': ref.namespace ?? '',
           'k8s.object.name': ref.name,
           'reconcile.id': reconcileID,
+          // Time from the event (or requeue) to a worker taking the key: the queue's share of latency.
+          ...(waitedMs !== undefined ? { 'workqueue.wait_ms': Math.round(waitedMs * 1000) / 1000 } : {}),
+          'workqueue.requeues': queue.numRequeues(key),
         },
       },
       parent,
     );
-    const traceId = span.spanContext().traceId;
-    const log = baseLog.child({ controller: this.name, namespace: ref.namespace, name: ref.name, reconcileID, traceId });
+    const { traceId, spanId } = span.spanContext();
+    // Every line of this reconcile names its trace and span (OpenTelemetry's log field names).
+    const log = baseLog.child({
+      controller: this.name,
+      namespace: ref.namespace,
+      name: ref.name,
+      reconcileID,
+      ...(trace.isSpanContextValid(span.spanContext()) ? { trace_id: traceId, span_id: spanId } : {}),
+    });
     const labels = { controller: this.name };
     metrics?.activeWorkers.inc(labels);
     const started = performance.now();
