@@ -52,7 +52,7 @@ beforeAll(async () => {
       // The programs run as ServiceAccounts of this test's namespace, not agent-sandbox-system.
       `--trusted-users=${['claim-controller', 'sandbox-controller', 'warmpool-orchestrator'].map((p) => `system:serviceaccount:${s.ns.name}:${p}`).join(',')}`,
     ],
-    otel('admission-webhook').env,
+    { env: otel('admission-webhook').env },
   );
   mark('webhook started');
   await eventually('the webhook ready (CA patched)', async () => (await fetch(`http://127.0.0.1:${webhook!.healthPort}/readyz`)).status, (code) => code === 200, 20_000);

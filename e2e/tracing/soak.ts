@@ -21,8 +21,8 @@ const { values } = parseArgs({
 const total = Number(values.reconciles);
 const every = Number(values.every);
 const log = createLogger({ program: 'soak', level: 'info' });
-const tracing = setupTracing({ serviceName: 'soak', onExportTrouble: traceExportReporter(log) });
-const client = new KubeClient(loadKubeConfig(values.kubeconfig!));
+const tracing = await setupTracing({ serviceName: 'soak', onExportTrouble: traceExportReporter(log) });
+const client = new KubeClient(await loadKubeConfig(values.kubeconfig!));
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 

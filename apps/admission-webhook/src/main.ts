@@ -14,7 +14,7 @@ await runProgram({
     const bind = parseBindAddress(flags['bind-address']);
     if (!bind) throw new Error('--bind-address: the webhook cannot be disabled');
     // Spans of reviews (the global tracer) go where the OTEL_* variables say; none without them.
-    const tracing = setupTracing({ serviceName: 'admission-webhook', serviceVersion: pkg.version, onExportTrouble: traceExportReporter(log) });
+    const tracing = await setupTracing({ serviceName: 'admission-webhook', serviceVersion: pkg.version, onExportTrouble: traceExportReporter(log) });
     const registry = createMetricsRegistry();
     health.route('/metrics', metricsHandler(registry));
 

@@ -26,7 +26,7 @@ if (values.help || !target) {
 
 let traceId = target;
 if (!/^[0-9a-f]{32}$/.test(target)) {
-  const client = new KubeClient(loadKubeConfig(values.kubeconfig));
+  const client = new KubeClient(await loadKubeConfig(values.kubeconfig));
   const obj = await client.get<KubeObject>(SANDBOX_CLAIM, { namespace: values.namespace, name: target });
   client.close();
   const raw = obj.metadata.annotations?.[TRACE_CONTEXT_ANNOTATION];
