@@ -132,6 +132,7 @@ describe('a claim in Jaeger', () => {
     expect(binder.attributes).toMatchObject({ 'agent_sandbox.adoption.outcome': 'won', 'agent_sandbox.claim.launch': 'warm' });
     const calls = childrenOf(warm, binder);
     const adoption = calls.find((c) => c.name === 'PATCH sandboxes');
+    const apiServer = new URL(testKubeConfig().getCurrentCluster()!.server);
     expect(adoption?.attributes).toMatchObject({
       'http.request.method': 'PATCH',
       'http.response.status_code': 200,
@@ -139,7 +140,8 @@ describe('a claim in Jaeger', () => {
       'k8s.resource.group': 'agents.x-k8s.io',
       'k8s.namespace.name': ns,
       'span.kind': 'client',
-      'server.address': '127.0.0.1',
+      'server.address': apiServer.hostname,
+      'server.port': Number(apiServer.port),
     });
     expect(calls.some((c) => c.name === 'POST sandboxes')).toBe(false);
 

@@ -81,52 +81,75 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
    * names the adopting reconcile's span; the pool's next reconcile (its own trace, the pool's)
    * links to it, and a `refill SandboxWarmPool` span in the claim's trace, a child of the
    * adopting reconcile, links back and lasts as long as that reconcile.
+   *
+   * This program caches only unclaimed members (by their pool label), and the adoption removes
+   * that label in the same write that moves the controller: the watch reports the member as
+   * deleted, with its content from before the adoption (no claim, no claim's trace). So the
+   * pool's reconcile reads each member that left its cache once, only when its own span is
+   * recorded (traces are exported): the member as it is now says whether a claim took it and
+   * in which trace. Without tracing nothing is read.
    */
-  const adoptedFrom = new Map<string, SpanContext[]>();
+  const departed = new Map<string, string[]>();
+  const client = manager.client;
   function joiningClaimTraces(reconcile: Reconciler): Reconciler {
     return async (req, ctx) => {
-      const adopted = adoptedFrom.get(req.key) ?? [];
-      adoptedFrom.delete(req.key);
-      if (adopted.length === 0) return reconcile(req, ctx);
-      const tracer = trace.getTracer('warmpool-orchestrator');
-      for (const claimSpan of adopted) ctx.span.addLink({ context: claimSpan, attributes: { 'agent_sandbox.link': 'member adopted by a claim' } });
-      const refills = adopted.map((claimSpan) =>
-        tracer.startSpan(
-          'refill SandboxWarmPool',
-          { attributes: { 'k8s.namespace.name': req.namespace ?? '', 'k8s.object.name': req.name, 'k8s.kind': 'SandboxWarmPool' }, links: [{ context: ctx.span.spanContext() }] },
-          trace.setSpanContext(context.active(), claimSpan),
-        ),
+      const names = departed.get(req.key) ?? [];
+      departed.delete(req.key);
+      if (names.length === 0 || !ctx.span.isRecording()) return reconcile(req, ctx);
+      const startTime = Date.now();
+      // Read concurrently with the reconcile: tracing does not delay the refill.
+      const adopted = Promise.all(
+        names.map(async (name): Promise<SpanContext | undefined> => {
+          try {
+            const now = await client.get<SandboxObject>(SandboxKind, { namespace: req.namespace, name }, { signal: ctx.signal, timeoutMs: 5_000 });
+            const ref = controllerOf(now);
+            if (now.metadata.deletionTimestamp || !ref || ref.kind === SANDBOX_WARM_POOL.kind) return undefined;
+            return spanContextFromObject(now);
+          } catch {
+            return undefined; // gone (a real deletion) or unreadable: no trace to join
+          }
+        }),
       );
       try {
         return await reconcile(req, ctx);
       } finally {
-        for (const span of refills) span.end();
+        const claimSpans = (await adopted).filter((sc): sc is SpanContext => sc !== undefined);
+        const tracer = trace.getTracer('warmpool-orchestrator');
+        for (const claimSpan of claimSpans) {
+          ctx.span.addLink({ context: claimSpan, attributes: { 'agent_sandbox.link': 'member adopted by a claim' } });
+          tracer
+            .startSpan(
+              'refill SandboxWarmPool',
+              {
+                startTime,
+                attributes: { 'k8s.namespace.name': req.namespace ?? '', 'k8s.object.name': req.name, 'k8s.kind': 'SandboxWarmPool' },
+                links: [{ context: ctx.span.spanContext() }],
+              },
+              trace.setSpanContext(context.active(), claimSpan),
+            )
+            .end();
+        }
       }
     };
   }
 
-  // Expectations are lowered by what the informer shows. (A member taken by a claim reaches
-  // its former pool through owns(): an update enqueues the old controller as well.)
+  // Expectations are lowered by what the informer shows. (A member taken by a claim leaves the
+  // cache as a delete, which reaches its pool through owns().)
   sandboxes.addHandlers({
-    update: (old, s) => {
-      // A member whose controller moved from its pool to someone else was adopted by a claim.
-      const from = poolKeyOf(old);
-      if (!from || poolKeyOf(s) === from) return;
-      const claimSpan = spanContextFromObject(s);
-      if (!claimSpan) return;
-      const list = adoptedFrom.get(from) ?? [];
-      // Bounded: a pool that is never reconciled again keeps only its latest few.
-      list.push(claimSpan);
-      if (list.length > 64) list.shift();
-      adoptedFrom.set(from, list);
-    },
     add: (s) => {
       const key = poolKeyOf(s);
       if (key) expectations.creationObserved(key);
     },
     delete: (s) => {
       const key = poolKeyOf(s);
-      if (key) expectations.deletionObserved(key, s.metadata.name!);
+      if (!key) return;
+      expectations.deletionObserved(key, s.metadata.name!);
+      // Deleted, or taken by a claim (see joiningClaimTraces); bounded per pool.
+      if (s.metadata.deletionTimestamp) return;
+      const list = departed.get(key) ?? [];
+      list.push(s.metadata.name!);
+      if (list.length > 64) list.shift();
+      departed.set(key, list);
     },
   });
   return { expectations };
