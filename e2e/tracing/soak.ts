@@ -2,8 +2,9 @@
  * A controller of the project's runtime, traced as a program is (setupTracing from the OTEL_*
  * variables, the one-warning reporter), reconciling `--reconciles` keys: each pass reads one
  * ConfigMap from the real API server, so each makes a reconcile span and a client span. Heap
- * (after a full GC) is printed as JSON lines every `--every` reconciles; the last line is
- * `{"done":true,…}`. Run with --expose-gc by the bad-endpoint test.
+ * (after a full GC) is logged every `--every` reconciles; the last line has `"done":true`. Run
+ * with --expose-gc by the bad-endpoint test. `--concurrency` workers (16): the reads wait on a
+ * shared, busy API server, so more of them at once keep the run short.
  */
 import { parseArgs } from 'node:util';
 import { Controller, KubeClient, Kinds, loadKubeConfig, traceExportReporter } from '@agent-sandbox/runtime';
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     name: { type: 'string' },
     reconciles: { type: 'string', default: '10000' },
     every: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '16' },
   },
 });
 const total = Number(values.reconciles);
@@ -34,13 +36,13 @@ const finished = new Promise<void>((resolve) => {
     kind: Kinds.ConfigMap,
     log,
     tracer: tracing.tracer('soak'),
-    concurrency: 4,
+    concurrency: Number(values.concurrency),
     reconcile: async (_req, ctx) => {
       await client.get(Kinds.ConfigMap, { namespace: values.namespace!, name: values.name! }, { signal: ctx.signal });
       done++;
       if (done % every === 0) {
         gc();
-        process.stdout.write(JSON.stringify({ reconciles: done, heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss }) + '\n');
+        log.info({ reconciles: done, heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss }, 'heap');
       }
       if (done === total) resolve();
     },
@@ -50,6 +52,8 @@ const finished = new Promise<void>((resolve) => {
 await finished;
 await controller?.stop();
 client.close();
-process.stdout.write(JSON.stringify({ done: true, reconciles: done }) + '\n');
 await tracing.shutdown().catch(() => undefined);
-log.flush();
+// Through the logger like every other line: one stream, so this is the last line (a second
+// writer on stdout could overtake the logger's buffered lines, as it once did under load).
+log.info({ done: true, reconciles: done }, 'soak done');
+await new Promise<void>((resolve) => log.flush(() => resolve()));

@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
@@ -94,7 +94,9 @@ export class ReportingExporter implements SpanExporter {
 
   constructor(inner: SpanExporter, report: (event: { failing: boolean; error?: string }) => void) {
     this.#inner = inner;
-    this.#report = report;
+    // Reported outside any trace: the batch's timer may have been armed inside a reconcile,
+    // whose trace the warning has nothing to do with.
+    this.#report = (event) => context.with(ROOT_CONTEXT, () => report(event));
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
