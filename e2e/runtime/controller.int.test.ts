@@ -171,7 +171,7 @@ describe('controller against a real API server', () => {
     expect(span.attributes).toMatchObject({ 'k8s.controller': 'tracer', 'k8s.namespace.name': ns.name, 'k8s.kind': 'ConfigMap' });
 
     const line = lines.find((l) => l.msg === 'reconciling traced object');
-    expect(line).toMatchObject({ controller: 'tracer', namespace: ns.name, name: 'traced', traceId });
+    expect(line).toMatchObject({ controller: 'tracer', namespace: ns.name, name: 'traced', trace_id: traceId, span_id: span.spanContext().spanId });
     expect(line?.reconcileID).toMatch(/^[0-9a-f-]{36}$/);
 
     const child = await client.get<ConfigMap>(Kinds.ConfigMap, { namespace: ns.name, name: 'traced-child' });

@@ -52,6 +52,8 @@ export interface StartOptions {
    * loads them, at a cost in memory). Run `npm run build` first.
    */
   bundle?: boolean;
+  /** Variables added to the program's environment (the OTEL_* ones of a test's trace store). */
+  env?: Record<string, string>;
 }
 
 export interface ProgramSuite {
@@ -143,7 +145,7 @@ export async function programSuite(prefix: string, kc: KubeConfig = testKubeConf
         '--health-probe-bind-address=127.0.0.1:0',
         '--shutdown-timeout=5s',
         ...args,
-      ], { bundle: options.bundle ?? false });
+      ], { bundle: options.bundle ?? false, ...(options.env ? { env: options.env } : {}) });
       starting.add(pending);
       try {
         const proc = await pending;
@@ -184,11 +186,11 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-export async function startProgram(program: Program, args: string[], options: { bundle?: boolean } = {}): Promise<ProgramProcess> {
+export async function startProgram(program: Program, args: string[], options: { bundle?: boolean; env?: Record<string, string> } = {}): Promise<ProgramProcess> {
   const bundle = join(ROOT, 'apps', program, 'dist', 'main.js');
   if (options.bundle && !existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
   const entry = options.bundle ? [...PROGRAM_NODE_FLAGS, bundle] : [join(ROOT, 'apps', program, 'src', 'main.ts')];
-  const child = spawn(NODE, [...entry, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [...entry, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
   live.add(child);
   child.once('exit', () => live.delete(child));
   const lines: Array<Record<string, unknown>> = [];

@@ -29,6 +29,8 @@ import {
   type Profile,
 } from '@agent-sandbox/controlplane';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
+import { portInUse } from '@agent-sandbox/cache';
+import { startJaeger, type Jaeger } from '@agent-sandbox/observability';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 // The sandbox-router runs too: it watches the cluster and answers as deployed (400, 401/403 by
@@ -50,11 +52,12 @@ const { values } = parseArgs({
     profile: { type: 'string', default: 'fast' },
     'log-level': { type: 'string', default: 'info' },
     'real-node': { type: 'boolean', default: false },
+    tracing: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log(`Usage: npm start [-- --keep-cluster] [-- --profile fast|realistic] [-- --log-level debug] [-- --real-node]
+  console.log(`Usage: npm start [-- --keep-cluster] [-- --profile fast|realistic] [-- --log-level debug] [-- --real-node] [-- --tracing]
 
 Starts the local control plane (cluster "local"), builds and runs the programs (the five of the control plane and the sandbox-router) against it
 (each as its ServiceAccount in ${SYSTEM_NAMESPACE}), registers the admission webhook with the
@@ -69,7 +72,12 @@ registers them again.
 
 --real-node adds one real node on this machine (kubelet, containerd, pod network, kube-proxy,
 CoreDNS; Linux, root and a few Debian packages: the error names them). Pods land there only
-with its toleration and node selector (see README, "A real node").`);
+with its toleration and node selector (see README, "A real node").
+
+--tracing starts Jaeger (built from its pinned Go module on first use, a few minutes) on
+loopback with in-memory storage, and points every program at it with the standard OTEL_*
+variables: OTLP on 127.0.0.1:4318 (HTTP) and :4317 (gRPC), the query API and UI on
+http://127.0.0.1:16686 (other free ports when those are taken; the lines printed say which).`);
   process.exit(0);
 }
 
@@ -81,6 +89,26 @@ const cp = await ControlPlane.up({
   realNode: values['real-node'],
   progress: say,
 });
+
+// Jaeger first, so the programs' first spans have somewhere to go.
+let jaeger: Jaeger | undefined;
+if (values.tracing) {
+  const preferred = async (port: number) => ((await portInUse(port)) ? undefined : port);
+  try {
+    jaeger = await startJaeger({
+      ports: Object.fromEntries(
+        Object.entries({ otlpGrpc: await preferred(4317), otlpHttp: await preferred(4318), queryHttp: await preferred(16686), queryGrpc: await preferred(16685), health: await preferred(13133) }).filter(([, v]) => v !== undefined),
+      ),
+      logFile: join(cp.dir, 'jaeger.log'),
+      progress: say,
+    });
+    say(`jaeger: OTLP on ${jaeger.otlpHttpEndpoint} (HTTP) and ${jaeger.otlpGrpcEndpoint} (gRPC); traces at ${jaeger.queryUrl}`);
+  } catch (err) {
+    say(`jaeger did not start: ${(err as Error).message}`);
+    if (!values['keep-cluster']) await cp.down();
+    process.exit(1);
+  }
+}
 
 say('building the programs');
 const build = spawnSync(join(ROOT, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '--output-style=static'], { cwd: ROOT, stdio: 'inherit' });
@@ -116,6 +144,10 @@ async function shutDown(code: number): Promise<never> {
         }),
     ),
   );
+  if (jaeger) {
+    say('stopping jaeger');
+    await jaeger.stop();
+  }
   if (values['keep-cluster']) say(`cluster left running: npm run cluster -- down`);
   else {
     say('stopping the cluster');
@@ -168,7 +200,8 @@ try {
       ],
       // POD_NAMESPACE as in a Pod: the programs' Leases live in their own namespace, where
       // their rbac.yaml's Role is bound.
-      { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfigs.get(program), POD_NAMESPACE: SYSTEM_NAMESPACE }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // With --tracing, the standard OTEL_* variables point each program at the local Jaeger.
+      { cwd: ROOT, env: { ...process.env, ...(jaeger?.otelEnv(program) ?? {}), KUBECONFIG: kubeconfigs.get(program), POD_NAMESPACE: SYSTEM_NAMESPACE }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.set(program, child);
     const tag = program.padEnd(22);
@@ -214,7 +247,8 @@ The system is running. In another shell:
   kubectl get mutatingwebhookconfigurations,validatingwebhookconfigurations   # admission at ${WEBHOOK_URL}
   kubectl apply --server-side -f deploy/examples/claim-with-lifecycle.yaml   # a claim served warm
   curl -H 'X-Sandbox-ID: <sandbox>' http://${ROUTER_ADDRESS}/   # the sandbox-router (a bearer token is required)
-Ctrl-C stops everything${values['keep-cluster'] ? ' but the cluster' : ''}.
+${jaeger ? `  npm run trace -- --query ${jaeger.queryUrl} <claim>   # a claim's trace as a tree (Jaeger's query API: ${jaeger.queryUrl}/api/traces/<trace id>)
+` : ''}Ctrl-C stops everything${values['keep-cluster'] ? ' but the cluster' : ''}.
 `);
 
 /**

@@ -1,5 +1,5 @@
-import { parseBindAddress, runProgram } from '@agent-sandbox/runtime';
-import { createMetricsRegistry, metricsHandler } from '@agent-sandbox/telemetry';
+import { parseBindAddress, runProgram, traceExportReporter } from '@agent-sandbox/runtime';
+import { createMetricsRegistry, metricsHandler, setupTracing } from '@agent-sandbox/telemetry';
 import pkg from '../package.json' with { type: 'json' };
 import { list, policyFromFlags, webhookFlags } from './flags.ts';
 import { loadKubeConfig } from './kube/kubeconfig.ts';
@@ -13,6 +13,8 @@ await runProgram({
   async start({ flags, log, health }) {
     const bind = parseBindAddress(flags['bind-address']);
     if (!bind) throw new Error('--bind-address: the webhook cannot be disabled');
+    // Spans of reviews (the global tracer) go where the OTEL_* variables say; none without them.
+    const tracing = await setupTracing({ serviceName: 'admission-webhook', serviceVersion: pkg.version, onExportTrouble: traceExportReporter(log) });
     const registry = createMetricsRegistry();
     health.route('/metrics', metricsHandler(registry));
 
@@ -40,6 +42,9 @@ await runProgram({
     });
     health.addReadinessCheck('webhook-serving', () => true);
     health.addReadinessCheck('ca-bundle', () => webhook.caBundlePatched());
-    return () => webhook.stop();
+    return async () => {
+      await webhook.stop();
+      await tracing.shutdown();
+    };
   },
 });

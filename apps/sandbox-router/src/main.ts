@@ -1,4 +1,4 @@
-import { KubeClient, listenOn, loadKubeConfig, parseBindAddress, runProgram } from '@agent-sandbox/runtime';
+import { KubeClient, listenOn, loadKubeConfig, parseBindAddress, runProgram, traceExportReporter } from '@agent-sandbox/runtime';
 import { createMetricsRegistry, metricsHandler, setupTracing } from '@agent-sandbox/telemetry';
 import pkg from '../package.json' with { type: 'json' };
 import { Authorizer } from './auth/authorizer.ts';
@@ -38,7 +38,7 @@ await runProgram({
     'max-websockets-per-client': { kind: 'integer', help: 'WebSockets open at once per caller (its user, or its address without authorization); more get 429.', default: 32, min: 1 },
   },
   async start({ flags, log, health }) {
-    const tracing = await setupTracing({ serviceName: NAME, serviceVersion: pkg.version });
+    const tracing = await setupTracing({ serviceName: NAME, serviceVersion: pkg.version, onExportTrouble: traceExportReporter(log) });
     const client = new KubeClient(await loadKubeConfig(flags.kubeconfig));
     const registry = createMetricsRegistry();
     const metrics = new RouterMetrics(registry);

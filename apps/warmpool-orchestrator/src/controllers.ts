@@ -1,5 +1,7 @@
 import { nameHash, SANDBOX_WARM_POOL, WARM_POOL_SANDBOX_LABEL, withoutPodTemplate } from '@agent-sandbox/api';
-import { controllerOf, Expectations, predicates, type KubeObject, type Manager } from '@agent-sandbox/runtime';
+import { context, trace, type SpanContext } from '@opentelemetry/api';
+import { controllerOf, Expectations, predicates, type KubeObject, type Manager, type Reconciler } from '@agent-sandbox/runtime';
+import { Gauge, spanContextFromObject } from '@agent-sandbox/telemetry';
 import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject } from './kinds.ts';
 import { poolReconciler, POOL_LABEL_INDEX } from './pool/pool-reconciler.ts';
 
@@ -53,10 +55,86 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       predicates: [predicates.resourceVersionChanged, predicates.generationChanged],
     })
     .withOptions({ concurrency: settings.workers })
-    .complete(poolReconciler(manager, { expectations, readyGraceMs: settings.readyGraceMs, maxBatch: settings.maxBatch, statusIntervalMs: settings.statusIntervalMs }));
+    .complete(joiningClaimTraces(poolReconciler(manager, { expectations, readyGraceMs: settings.readyGraceMs, maxBatch: settings.maxBatch, statusIntervalMs: settings.statusIntervalMs })));
 
-  // Expectations are lowered by what the informer shows. (A member taken by a claim reaches
-  // its former pool through owns(): an update enqueues the old controller as well.)
+  // Per pool: desired (spec), current and ready members (its status), read at each scrape so a
+  // deleted pool's series go with it.
+  new Gauge({
+    name: 'agent_sandbox_warm_pool_replicas',
+    help: 'Members of each SandboxWarmPool: desired (spec.replicas), current and ready (as its status says)',
+    labelNames: ['namespace', 'pool', 'state'],
+    registers: [manager.registry],
+    collect() {
+      this.reset();
+      for (const p of pools.store.list()) {
+        const labels = { namespace: p.metadata.namespace!, pool: p.metadata.name! };
+        const status = p.status as { replicas?: number; readyReplicas?: number } | undefined;
+        this.set({ ...labels, state: 'desired' }, p.spec.replicas ?? 1);
+        this.set({ ...labels, state: 'current' }, status?.replicas ?? 0);
+        this.set({ ...labels, state: 'ready' }, status?.readyReplicas ?? 0);
+      }
+    },
+  });
+
+  /**
+   * The refill after a claim took a member joins that claim's trace: the member, as adopted,
+   * names the adopting reconcile's span; the pool's next reconcile (its own trace, the pool's)
+   * links to it, and a `refill SandboxWarmPool` span in the claim's trace, a child of the
+   * adopting reconcile, links back and lasts as long as that reconcile.
+   *
+   * This program caches only unclaimed members (by their pool label), and the adoption removes
+   * that label in the same write that moves the controller: the watch reports the member as
+   * deleted, with its content from before the adoption (no claim, no claim's trace). So the
+   * pool's reconcile reads each member that left its cache once, only when its own span is
+   * recorded (traces are exported): the member as it is now says whether a claim took it and
+   * in which trace. Without tracing nothing is read.
+   */
+  const departed = new Map<string, string[]>();
+  const client = manager.client;
+  function joiningClaimTraces(reconcile: Reconciler): Reconciler {
+    return async (req, ctx) => {
+      const names = departed.get(req.key) ?? [];
+      departed.delete(req.key);
+      if (names.length === 0 || !ctx.span.isRecording()) return reconcile(req, ctx);
+      const startTime = Date.now();
+      // Read concurrently with the reconcile: tracing does not delay the refill.
+      const adopted = Promise.all(
+        names.map(async (name): Promise<SpanContext | undefined> => {
+          try {
+            const now = await client.get<SandboxObject>(SandboxKind, { namespace: req.namespace, name }, { signal: ctx.signal, timeoutMs: 5_000 });
+            const ref = controllerOf(now);
+            if (now.metadata.deletionTimestamp || !ref || ref.kind === SANDBOX_WARM_POOL.kind) return undefined;
+            return spanContextFromObject(now);
+          } catch {
+            return undefined; // gone (a real deletion) or unreadable: no trace to join
+          }
+        }),
+      );
+      try {
+        return await reconcile(req, ctx);
+      } finally {
+        const claimSpans = (await adopted).filter((sc): sc is SpanContext => sc !== undefined);
+        const tracer = trace.getTracer('warmpool-orchestrator');
+        for (const claimSpan of claimSpans) {
+          ctx.span.addLink({ context: claimSpan, attributes: { 'agent_sandbox.link': 'member adopted by a claim' } });
+          tracer
+            .startSpan(
+              'refill SandboxWarmPool',
+              {
+                startTime,
+                attributes: { 'k8s.namespace.name': req.namespace ?? '', 'k8s.object.name': req.name, 'k8s.kind': 'SandboxWarmPool' },
+                links: [{ context: ctx.span.spanContext() }],
+              },
+              trace.setSpanContext(context.active(), claimSpan),
+            )
+            .end();
+        }
+      }
+    };
+  }
+
+  // Expectations are lowered by what the informer shows. (A member taken by a claim leaves the
+  // cache as a delete, which reaches its pool through owns().)
   sandboxes.addHandlers({
     add: (s) => {
       const key = poolKeyOf(s);
@@ -64,7 +142,14 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
     },
     delete: (s) => {
       const key = poolKeyOf(s);
-      if (key) expectations.deletionObserved(key, s.metadata.name!);
+      if (!key) return;
+      expectations.deletionObserved(key, s.metadata.name!);
+      // Deleted, or taken by a claim (see joiningClaimTraces); bounded per pool.
+      if (s.metadata.deletionTimestamp) return;
+      const list = departed.get(key) ?? [];
+      list.push(s.metadata.name!);
+      if (list.length > 64) list.shift();
+      departed.set(key, list);
     },
   });
   return { expectations };

@@ -20,7 +20,7 @@ export {
   type ProgramSpec,
   type StopFn,
 } from './program/program.ts';
-export { createManager, managerFlags, type CreateManagerOptions, type ManagerFlags, type ManagerProgramContext } from './program/manager-program.ts';
+export { createManager, managerFlags, traceExportReporter, type CreateManagerOptions, type ManagerFlags, type ManagerProgramContext } from './program/manager-program.ts';
 
 export { ApiError, isAlreadyExists, isConflict, isGone, isNotFound } from './client/api-error.ts';
 export { apiVersionOf, collectionPath, kindId, Kinds, objectPath, type ResourceKind } from './client/kinds.ts';

@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger } from 'pino';
@@ -30,11 +31,23 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
 }
 
+/**
+ * The trace and span of the operation a line is logged in (OpenTelemetry's log field names),
+ * from the active context: every line of a reconcile carries them, whichever logger (the
+ * reconcile's own, or a shared one such as the writer's or the event recorder's) wrote it.
+ */
+function activeTrace(mergeObject: object): Record<string, string> {
+  if ('trace_id' in mergeObject) return {};
+  const sc = trace.getSpanContext(context.active());
+  return sc && trace.isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
+}
+
 /** One JSON line per record on stdout, with the program name on every line. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
       level: options.level,
+      mixin: activeTrace,
       base: { program: options.program, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: '[redacted]' },

@@ -15,7 +15,7 @@ import {
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import type { Tracing, TracingOptions } from './tracing.ts';
+import { batchOptionsFromEnv, ReportingExporter, type Tracing, type TracingOptions } from './tracing.ts';
 
 export { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 
@@ -61,7 +61,11 @@ export function samplerFromEnv(env: Env): Sampler {
 export function installTracerProvider(options: TracingOptions, env: Env, fromEnv: Record<string, string>): Tracing {
   const processors: SpanProcessor[] = [];
   if (options.exporter) processors.push(new SimpleSpanProcessor({ exporter: options.exporter }));
-  else processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }));
+  else {
+    const otlp = new OTLPTraceExporter();
+    const exporter = options.onExportTrouble ? new ReportingExporter(otlp, options.onExportTrouble) : otlp;
+    processors.push(new BatchSpanProcessor({ exporter, ...batchOptionsFromEnv(env) }));
+  }
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       ...fromEnv,

@@ -1,8 +1,9 @@
 import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
-import { SamplingDecision, type Sampler } from '@opentelemetry/sdk-trace';
+import { ExportResultCode } from '@opentelemetry/core';
+import { SamplingDecision, type Sampler, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { samplerFromEnv } from './tracing-sdk.ts';
-import { resourceAttributesFromEnv } from './tracing.ts';
+import { batchOptionsFromEnv, ReportingExporter, resourceAttributesFromEnv } from './tracing.ts';
 
 /** Decisions of `sampler` for `n` root spans with evenly spread trace ids. */
 function sampledShare(sampler: Sampler, n = 400): number {
@@ -65,5 +66,39 @@ describe('resourceAttributesFromEnv', () => {
       }),
     ).toEqual({ 'deployment.environment': 'prod', 'k8s.cluster.name': 'eu,1' });
     expect(resourceAttributesFromEnv({})).toEqual({});
+  });
+});
+
+describe('batchOptionsFromEnv', () => {
+  it('reads the OTEL_BSP_* bounds, ignoring what is not a positive number', () => {
+    expect(batchOptionsFromEnv({ OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_BSP_MAX_QUEUE_SIZE: '512', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '64', OTEL_BSP_EXPORT_TIMEOUT: '1000' })).toEqual({
+      scheduledDelayMillis: 200,
+      maxQueueSize: 512,
+      maxExportBatchSize: 64,
+      exportTimeoutMillis: 1000,
+    });
+    expect(batchOptionsFromEnv({ OTEL_BSP_SCHEDULE_DELAY: 'soon', OTEL_BSP_MAX_QUEUE_SIZE: '-1', OTEL_BSP_EXPORT_TIMEOUT: '' })).toEqual({});
+  });
+});
+
+describe('ReportingExporter', () => {
+  it('reports a change between failing and working once, not per batch', () => {
+    let fail = true;
+    const inner: SpanExporter = {
+      export: (_spans, done) => done(fail ? { code: ExportResultCode.FAILED, error: new Error('connect ECONNREFUSED') } : { code: ExportResultCode.SUCCESS }),
+      shutdown: async () => {},
+    };
+    const events: Array<{ failing: boolean; error?: string }> = [];
+    const exporter = new ReportingExporter(inner, (e) => events.push(e));
+    const results: number[] = [];
+    for (let i = 0; i < 5; i++) exporter.export([], (r) => results.push(r.code));
+    fail = false;
+    for (let i = 0; i < 3; i++) exporter.export([], (r) => results.push(r.code));
+    fail = true;
+    exporter.export([], (r) => results.push(r.code));
+    expect(events).toEqual([{ failing: true, error: 'connect ECONNREFUSED' }, { failing: false }, { failing: true, error: 'connect ECONNREFUSED' }]);
+    expect(exporter.failedBatches).toBe(6);
+    // The processor still hears each batch's own result.
+    expect(results).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 1]);
   });
 });

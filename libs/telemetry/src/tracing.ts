@@ -1,7 +1,7 @@
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 
 export interface TracingOptions {
   /** `service.name` unless OTEL_SERVICE_NAME says otherwise. */
@@ -13,6 +13,11 @@ export interface TracingOptions {
    * (tests pass an in-memory exporter).
    */
   exporter?: SpanExporter;
+  /**
+   * Told once when exports start failing (the collector is unreachable: spans are dropped,
+   * the program goes on) and once when they succeed again; never per span.
+   */
+  onExportTrouble?: (event: { failing: boolean; error?: string }) => void;
 }
 
 export interface Tracing {
@@ -52,6 +57,73 @@ export function resourceAttributesFromEnv(env: Env): Record<string, string> {
     }
   }
   return attributes;
+}
+
+/**
+ * The batch processor's bounds from the standard OTEL_BSP_* variables (the SDK no longer
+ * reads them itself). The queue is bounded: with the collector down, at most
+ * OTEL_BSP_MAX_QUEUE_SIZE spans wait, the rest are dropped.
+ */
+export function batchOptionsFromEnv(env: Env): { scheduledDelayMillis?: number; maxQueueSize?: number; maxExportBatchSize?: number; exportTimeoutMillis?: number } {
+  const positive = (name: string) => {
+    const n = Number(env[name] ?? '');
+    return env[name] && Number.isFinite(n) && n > 0 ? Math.floor(n) : undefined;
+  };
+  const out: ReturnType<typeof batchOptionsFromEnv> = {};
+  const delay = positive('OTEL_BSP_SCHEDULE_DELAY');
+  const queue = positive('OTEL_BSP_MAX_QUEUE_SIZE');
+  const batch = positive('OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
+  const timeout = positive('OTEL_BSP_EXPORT_TIMEOUT');
+  if (delay !== undefined) out.scheduledDelayMillis = delay;
+  if (queue !== undefined) out.maxQueueSize = queue;
+  if (batch !== undefined) out.maxExportBatchSize = batch;
+  if (timeout !== undefined) out.exportTimeoutMillis = timeout;
+  return out;
+}
+
+/**
+ * An exporter that reports a change between working and failing once, not per batch: a
+ * program whose collector is down logs one warning and goes on (its spans are dropped).
+ */
+export class ReportingExporter implements SpanExporter {
+  readonly #inner: SpanExporter;
+  readonly #report: (event: { failing: boolean; error?: string }) => void;
+  #failing = false;
+  /** Batches that could not be exported (their spans are lost). */
+  failedBatches = 0;
+
+  constructor(inner: SpanExporter, report: (event: { failing: boolean; error?: string }) => void) {
+    this.#inner = inner;
+    // Reported outside any trace: the batch's timer may have been armed inside a reconcile,
+    // whose trace the warning has nothing to do with.
+    this.#report = (event) => context.with(ROOT_CONTEXT, () => report(event));
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.#inner.export(spans, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) {
+        if (this.#failing) {
+          this.#failing = false;
+          this.#report({ failing: false });
+        }
+      } else {
+        this.failedBatches++;
+        if (!this.#failing) {
+          this.#failing = true;
+          this.#report({ failing: true, error: result.error?.message ?? 'export failed' });
+        }
+      }
+      done(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.#inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.#inner.forceFlush?.() ?? Promise.resolve();
+  }
 }
 
 let installed: Promise<Tracing> | undefined;

@@ -1,8 +1,8 @@
 /**
  * The mutating webhook: secure pod defaults on Sandboxes and SandboxTemplates, and the
- * webhook-first-observed-at stamp on new claims.
+ * webhook-first-observed-at stamp and (when absent) the trace-context annotation on new claims.
  */
-import { WEBHOOK_FIRST_OBSERVED_AT_ANNOTATION } from '@agent-sandbox/api';
+import { TRACE_CONTEXT_ANNOTATION, WEBHOOK_FIRST_OBSERVED_AT_ANNOTATION } from '@agent-sandbox/api';
 import type { Policy } from '../policy/policy.ts';
 import type { AdmissionRequest } from '../review/admission-review.ts';
 import { pointer, type JsonPatchOp } from '../review/json-patch.ts';
@@ -15,6 +15,11 @@ export interface MutateContext {
   policy: Policy;
   /** Nanoseconds since the epoch. */
   nowNs: () => bigint;
+  /**
+   * The trace-context annotation value for a new claim that carries none (the admission's own
+   * span), so every claim starts a trace its reconciles join.
+   */
+  traceContext?: () => string;
 }
 
 export function mutate(kind: ReviewedKind, request: AdmissionRequest, ctx: MutateContext): JsonPatchOp[] {
@@ -41,6 +46,10 @@ export function mutate(kind: ReviewedKind, request: AdmissionRequest, ctx: Mutat
         ops.push({ op: 'replace', path: pointer('metadata', 'annotations', WEBHOOK_FIRST_OBSERVED_AT_ANNOTATION), value: stamp });
       } else {
         setDefault(ops, object, '', ['metadata', 'annotations', WEBHOOK_FIRST_OBSERVED_AT_ANNOTATION], stamp);
+      }
+      // A client's own context (set by our SDKs) is kept as it is; only a missing one is added.
+      if (ctx.traceContext && recordAt(metadata, 'annotations')?.[TRACE_CONTEXT_ANNOTATION] === undefined) {
+        setDefault(ops, object, '', ['metadata', 'annotations', TRACE_CONTEXT_ANNOTATION], ctx.traceContext());
       }
       break;
     }

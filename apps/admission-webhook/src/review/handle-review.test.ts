@@ -164,6 +164,30 @@ describe('good inputs', () => {
     expect(((inB.spec as JsonRecord).podTemplate as { spec: JsonRecord }).spec.runtimeClassName).toBe('gvisor');
   });
 
+  it("gives a new claim without a trace context one, and keeps a client's own", async () => {
+    const TRACE = 'opentelemetry.io/trace-context';
+    for (const metadata of [{}, { annotations: { other: 'x' } }]) {
+      const object = claim('untraced', {}, metadata);
+      const after = applyPatch(object, patchOf((await handleReview('mutate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object }), context())).review));
+      const value = JSON.parse((after.metadata as { annotations: Record<string, string> }).annotations[TRACE]!) as { traceparent: string };
+      // Without tracing set up in this process, a fresh random (sampled) context: a trace of its own.
+      expect(value.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(value.traceparent).not.toMatch(/^00-0{32}-/);
+    }
+    const own = JSON.stringify({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+    const object = claim('traced', {}, { annotations: { [TRACE]: own } });
+    const after = applyPatch(object, patchOf((await handleReview('mutate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object }), context())).review));
+    expect((after.metadata as { annotations: Record<string, string> }).annotations[TRACE]).toBe(own);
+    // Two claims, two traces.
+    const twice = await Promise.all(
+      [1, 2].map(async () => {
+        const o = claim('untraced');
+        return (applyPatch(o, patchOf((await handleReview('mutate', admissionReview({ resource: 'sandboxclaims', operation: 'CREATE', object: o }), context())).review)).metadata as { annotations: Record<string, string> }).annotations[TRACE];
+      }),
+    );
+    expect(twice[0]).not.toBe(twice[1]);
+  });
+
   it('stamps a new claim with the webhook time (RFC 3339, nanoseconds), replacing a forged one', async () => {
     const expected = '2026-03-01T12:00:00.000123456Z';
     for (const metadata of [{}, { annotations: { other: 'x' } }, { annotations: { 'agents.x-k8s.io/webhook-first-observed-at': '1999-01-01T00:00:00Z' } }]) {

@@ -20,11 +20,16 @@ import {
 import type { ClaimObject, SandboxObject } from '../kinds.ts';
 import { createdByOf } from './cold-sandbox.ts';
 
-export function adoptionPatch(claim: ClaimObject, member: SandboxObject): Record<string, unknown> {
+/**
+ * `traceContext`: the annotation naming the adopting reconcile's span, so the member's own
+ * reconciles (the sandbox-controller's relabelling) join the claim's trace as its children;
+ * without it, the claim's own context is carried on.
+ */
+export function adoptionPatch(claim: ClaimObject, member: SandboxObject, traceContext?: string): Record<string, unknown> {
   const rv = member.metadata.resourceVersion;
   if (!rv) throw new Error('adoptionPatch: the member has no resourceVersion to lock on');
   const extra = claim.spec.additionalPodMetadata ?? {};
-  const trace = claim.metadata.annotations?.[TRACE_CONTEXT_ANNOTATION];
+  const trace = traceContext ?? claim.metadata.annotations?.[TRACE_CONTEXT_ANNOTATION];
   const templateName = member.metadata.annotations?.[TEMPLATE_REF_ANNOTATION];
   const podAnnotations: Record<string, string | null> = { ...extra.annotations };
   // Members made by earlier versions carry safe-to-evict in their pod template: it goes.

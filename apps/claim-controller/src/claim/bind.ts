@@ -34,6 +34,7 @@ export async function startCold(steps: ClaimSteps, claim: ClaimObject, template:
   }
   try {
     const created = await steps.writer.create<SandboxObject>(SandboxKind, body, { signal: ctx.signal });
+    ctx.span.setAttributes({ 'agent_sandbox.claim.launch': 'cold', 'agent_sandbox.adoption.outcome': 'cold', 'agent_sandbox.sandbox.name': claim.metadata.name! });
     state.bound.set(claim.metadata.uid!, `${namespace}/${claim.metadata.name}`);
     events.event(claim, 'Normal', 'SandboxProvisioned', `started Sandbox ${claim.metadata.name} cold from template ${template.metadata.name}`);
     metrics.creations.inc({ namespace, launch_type: 'cold' });

@@ -114,13 +114,24 @@ export function claimReconciler(manager: Manager, options: ClaimReconcilerOption
     const fresh = strategy === 'OnReplenish' ? undefined : { templateName: pool.spec.sandboxTemplateRef.name, hash: templateHash(template) };
     const members = steps.sandboxes.byIndex(CONTROLLER_UID_INDEX, pool.metadata.uid!);
     const candidates = orderCandidates(members, claim.metadata.uid!, { fresh, skip: (s) => state.skip(s) });
+    ctx.span.setAttribute('agent_sandbox.pool.candidates', candidates.length);
+    let lost = 0;
     for (const candidate of candidates.slice(0, maxAttempts)) {
       const reserved = await reserve(steps, claim, candidate.metadata.name!, ctx.signal);
-      if (!reserved) return undefined;
+      if (!reserved) {
+        // Another worker moved the claim on: its update brings the claim back.
+        if (lost > 0) ctx.span.setAttributes({ 'agent_sandbox.adoption.outcome': 'lost', 'agent_sandbox.adoption.lost': lost });
+        return undefined;
+      }
       claim = reserved;
       const settled = await settleReservation(steps, claim, pool, candidate.metadata.name!, ctx, candidate);
-      if (settled !== 'void') return { claim, sandbox: settled };
+      if (settled !== 'void') {
+        if (lost > 0) ctx.span.setAttribute('agent_sandbox.adoption.lost', lost);
+        return { claim, sandbox: settled };
+      }
+      lost++;
     }
+    if (lost > 0) ctx.span.setAttribute('agent_sandbox.adoption.lost', lost);
     return startCold(steps, claim, template, ctx);
   }
 }

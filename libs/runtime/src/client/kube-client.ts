@@ -6,6 +6,7 @@ import { ApiError } from './api-error.ts';
 import type { KubeConnection } from './kubeconfig.ts';
 import { collectionPath, objectPath, type ResourceKind } from './kinds.ts';
 import type { KubeObject, ObjectList, ObjectRef } from './objects.ts';
+import { endRequestSpan, startRequestSpan } from './request-span.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -178,14 +179,27 @@ export class KubeClient {
 
   /** One request; the decoded JSON body on 2xx, else an ApiError from the Status. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const { status, text } = await this.#exchange(method, path, options);
+    const span = startRequestSpan(method, new URL(path, this.server));
+    let result;
+    try {
+      result = await this.#exchange(method, path, options);
+    } catch (err) {
+      endRequestSpan(span, 0, err instanceof ApiError ? err.reason : undefined);
+      throw err;
+    }
+    const { status, text } = result;
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
       body = { message: text.slice(0, 500) };
     }
-    if (status < 200 || status >= 300) throw ApiError.fromStatus(status, body);
+    if (status < 200 || status >= 300) {
+      const err = ApiError.fromStatus(status, body);
+      endRequestSpan(span, status, err.reason);
+      throw err;
+    }
+    endRequestSpan(span, status);
     return body as T;
   }
 

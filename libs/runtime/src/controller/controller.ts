@@ -118,6 +118,7 @@ export class Controller {
     const reconcileID = randomUUID();
     const remote = spanContextFromObject(lookup?.(key));
     const parent = remote ? trace.setSpanContext(context.active(), remote) : context.active();
+    const waitedMs = queue.waitedMs(key);
     const span = tracer.startSpan(
       `reconcile ${kind.kind}`,
       {
@@ -128,47 +129,52 @@ export class Controller {
           'k8s.namespace.name': ref.namespace ?? '',
           'k8s.object.name': ref.name,
           'reconcile.id': reconcileID,
+          // Time from the event (or requeue) to a worker taking the key: the queue's share of latency.
+          ...(waitedMs !== undefined ? { 'workqueue.wait_ms': Math.round(waitedMs * 1000) / 1000 } : {}),
+          'workqueue.requeues': queue.numRequeues(key),
         },
       },
       parent,
     );
     const traceId = span.spanContext().traceId;
-    const log = baseLog.child({ controller: this.name, namespace: ref.namespace, name: ref.name, reconcileID, traceId });
+    // Every line of this reconcile names its trace and span (trace_id, span_id): the logger adds
+    // them from the active context, which is the reconcile's span from here to its end.
+    const log = baseLog.child({ controller: this.name, namespace: ref.namespace, name: ref.name, reconcileID });
     const labels = { controller: this.name };
     metrics?.activeWorkers.inc(labels);
     const started = performance.now();
     let outcome: 'success' | 'error' | 'requeue_after' = 'success';
-    try {
-      const result: Result | void = await context.with(trace.setSpan(parent, span), () =>
-        this.#options.reconcile(req, { log, span, reconcileID, traceId, signal: this.#abort.signal }),
-      );
-      queue.forget(key);
-      const after = result?.requeueAfterMs;
-      if (after !== undefined && after > 0) {
-        outcome = 'requeue_after';
-        queue.addAfter(key, after);
-      }
-      span.setStatus({ code: SpanStatusCode.OK });
-      log.debug({ requeueAfterMs: after }, 'reconciled');
-    } catch (err) {
-      outcome = 'error';
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
-      metrics?.reconcileErrors.inc(labels);
-      if (isTerminal(err)) {
-        metrics?.terminalErrors.inc(labels);
+    await context.with(trace.setSpan(parent, span), async () => {
+      try {
+        const result: Result | void = await this.#options.reconcile(req, { log, span, reconcileID, traceId, signal: this.#abort.signal });
         queue.forget(key);
-        log.error({ err }, 'reconcile failed with a terminal error: not retrying');
-      } else {
-        queue.addRateLimited(key);
-        log.warn({ err, retries: queue.numRequeues(key) }, 'reconcile failed: retrying with backoff');
+        const after = result?.requeueAfterMs;
+        if (after !== undefined && after > 0) {
+          outcome = 'requeue_after';
+          queue.addAfter(key, after);
+        }
+        span.setStatus({ code: SpanStatusCode.OK });
+        log.debug({ requeueAfterMs: after }, 'reconciled');
+      } catch (err) {
+        outcome = 'error';
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
+        metrics?.reconcileErrors.inc(labels);
+        if (isTerminal(err)) {
+          metrics?.terminalErrors.inc(labels);
+          queue.forget(key);
+          log.error({ err }, 'reconcile failed with a terminal error: not retrying');
+        } else {
+          queue.addRateLimited(key);
+          log.warn({ err, retries: queue.numRequeues(key) }, 'reconcile failed: retrying with backoff');
+        }
+      } finally {
+        const seconds = (performance.now() - started) / 1000;
+        metrics?.reconcileTime.observe(labels, seconds);
+        metrics?.reconcileTotal.inc({ ...labels, result: outcome });
+        metrics?.activeWorkers.dec(labels);
+        span.end();
       }
-    } finally {
-      const seconds = (performance.now() - started) / 1000;
-      metrics?.reconcileTime.observe(labels, seconds);
-      metrics?.reconcileTotal.inc({ ...labels, result: outcome });
-      metrics?.activeWorkers.dec(labels);
-      span.end();
-    }
+    });
   }
 }

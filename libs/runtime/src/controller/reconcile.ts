@@ -19,7 +19,7 @@ export interface Result {
 }
 
 export interface ReconcileContext {
-  /** Child logger with controller, namespace, name, reconcileID and traceId. */
+  /** Child logger with controller, namespace, name, reconcileID, trace_id and span_id. */
   log: Logger;
   /** The `reconcile <Kind>` span; the active span while the reconcile runs. */
   span: Span;

@@ -84,7 +84,7 @@ export interface CreateManagerOptions {
  */
 export async function createManager(ctx: ManagerProgramContext, options: CreateManagerOptions): Promise<Manager> {
   const { flags, log, health } = ctx;
-  const tracing = await setupTracing({ serviceName: options.name, serviceVersion: options.version });
+  const tracing = await setupTracing({ serviceName: options.name, serviceVersion: options.version, onExportTrouble: traceExportReporter(log) });
   const client = new KubeClient(await loadKubeConfig(flags.kubeconfig));
   const env = process.env;
   const leaseNamespace = flags['leader-election-namespace'] || env.POD_NAMESPACE || inClusterNamespace() || 'default';
@@ -115,6 +115,17 @@ export async function createManager(ctx: ManagerProgramContext, options: CreateM
   });
   manager.attach(health);
   return manager;
+}
+
+/**
+ * One warning when spans stop reaching the collector (they are dropped; the program goes on)
+ * and one line when they reach it again: never a line per batch.
+ */
+export function traceExportReporter(log: Logger): (event: { failing: boolean; error?: string }) => void {
+  return ({ failing, error }) => {
+    if (failing) log.warn({ error, endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'cannot export traces: spans are dropped until the collector answers');
+    else log.info('exporting traces again');
+  };
 }
 
 /**

@@ -36,6 +36,8 @@ export class WorkQueue {
   readonly #dirty = new Set<string>();
   readonly #processing = new Map<string, number>();
   readonly #addedAt = new Map<string, number>();
+  /** How long each key a worker holds waited in the queue (ms), for its reconcile's span. */
+  readonly #waitedMs = new Map<string, number>();
   readonly #waiters: Array<(key: string | undefined) => void> = [];
   #shuttingDown = false;
   #drained: Array<() => void> = [];
@@ -118,11 +120,17 @@ export class WorkQueue {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /** How long `key`, now held by a worker, waited in the queue before `get` handed it out (ms). */
+  waitedMs(key: string): number | undefined {
+    return this.#waitedMs.get(key);
+  }
+
   /** The worker is finished with `key`; if it was added meanwhile, it is queued again. */
   done(key: string): void {
     const since = this.#processing.get(key);
     if (since === undefined) return;
     this.#processing.delete(key);
+    this.#waitedMs.delete(key);
     this.#metrics?.workDuration((this.#clock.monotonic() - since) / 1000);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key);
     if (this.#processing.size === 0 && this.#shuttingDown) for (const d of this.#drained.splice(0)) d();
@@ -169,7 +177,10 @@ export class WorkQueue {
     this.#dirty.delete(key);
     const addedAt = this.#addedAt.get(key);
     this.#addedAt.delete(key);
-    if (addedAt !== undefined) this.#metrics?.queueLatency((now - addedAt) / 1000);
+    if (addedAt !== undefined) {
+      this.#waitedMs.set(key, now - addedAt);
+      this.#metrics?.queueLatency((now - addedAt) / 1000);
+    }
     this.#metrics?.depth(this.length);
     return key;
   }
