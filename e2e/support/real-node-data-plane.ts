@@ -54,7 +54,8 @@ export function runtimePodSpec(image: string): Record<string, unknown> {
         imagePullPolicy: 'Never',
         ports: [{ name: 'http', containerPort: 8888 }],
         readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
-        resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { memory: '256Mi' } },
+        // Room for a fork bomb at the node's podPidsLimit (~150 KiB of its own per bash) beside the runtime.
+        resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { memory: '512Mi' } },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
         // The root is read-only: the base directory and /tmp are the sandbox's writable places.
         volumeMounts: [
