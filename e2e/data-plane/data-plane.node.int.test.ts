@@ -170,8 +170,9 @@ describe('a fork bomb in a sandbox', () => {
     // Ended by its timeout, not by running out of room on its own.
     expect(took).toBeGreaterThanOrEqual(4_900);
 
-    // The whole group is killed and reaped: the Pod is back to the runtime's own few.
-    await eventually('the bomb\'s processes to be gone', async () => Number(read('pids.current')), (n) => n <= before + 2, 60_000);
+    // The whole group is killed and reaped: the Pod is back to the runtime's own few (a thread or
+    // two the runtime may have started meanwhile count too).
+    await eventually('the bomb\'s processes to be gone', async () => Number(read('pids.current')), (n) => n <= before + 8, 60_000);
     expect(await sandbox.run("python3 -c 'print(6*7)'")).toEqual({ stdout: '42\n', stderr: '', exitCode: 0 });
     // The runtime survived it (no container restart).
     const after = await dp.suite.admin.get<KubeObject & { status?: { containerStatuses?: Array<{ restartCount: number }> } }>(Kinds.Pod, { namespace: dp.ns, name: sandbox.sandboxName });
