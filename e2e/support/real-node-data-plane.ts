@@ -53,7 +53,9 @@ export function runtimePodSpec(image: string): Record<string, unknown> {
         // Loaded into the node, never pulled.
         imagePullPolicy: 'Never',
         ports: [{ name: 'http', containerPort: 8888 }],
-        readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+        // A probe that may take 5 s: on a loaded shared machine a 1 s one flaps a Ready sandbox to
+        // not Ready in the middle of a test (the router then answers 503).
+        readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1, timeoutSeconds: 5 },
         // Room for a fork bomb at the node's podPidsLimit (~150 KiB of its own per bash) beside the runtime.
         resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { memory: '512Mi' } },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
