@@ -6,10 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SANDBOX, SANDBOX_CLAIM } from '@agent-sandbox/api';
-import { ControlPlane } from '@agent-sandbox/controlplane';
+import { ControlPlane, POD_PIDS_LIMIT } from '@agent-sandbox/controlplane';
 import { testKubeConfig } from '@agent-sandbox/controlplane/testing';
 import { Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { CommandTimeoutError, RouterError, SandboxClient, SandboxGoneError, type OutputEvent } from '@agent-sandbox/sdk';
@@ -115,6 +116,68 @@ describe('an agent with the TypeScript SDK', () => {
     await expect(sandbox.run(`sh -c 'sleep 1000 & sleep 1000 & while :; do sleep 1; done'`, { timeoutMs: 1_000 })).rejects.toBeInstanceOf(CommandTimeoutError);
     // Killed, and (once dead) reaped by PID 1: no sleep is left in the sandbox.
     await eventually('no sleep left', async () => (await sandbox.run(`sh -c 'cat /proc/[0-9]*/comm'`)).stdout.split('\n'), (names) => !names.includes('sleep'), 5_000);
+  });
+});
+
+/** The pids cgroup (v1) the kubelet made for the Pod with this uid, on this host. */
+function podPidsCgroup(uid: string): string {
+  const want = `pod${uid}`;
+  const search = (dir: string, depth: number): string | undefined => {
+    if (depth < 0) return undefined;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      if (entry.name === want || entry.name === want.replaceAll('-', '_')) return join(dir, entry.name);
+      const found = search(join(dir, entry.name), depth - 1);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const root = '/sys/fs/cgroup/pids';
+  const found = existsSync(root) ? search(root, 4) : undefined;
+  if (!found) throw new Error(`no pids cgroup for Pod ${uid} under ${root}`);
+  return found;
+}
+
+describe('a fork bomb in a sandbox', () => {
+  it('is held under the Pod\'s pids limit, is killed at its timeout with its whole group, and the sandbox answers afterwards', async () => {
+    await using sandbox = await client.create({ warmPool: dp.poolName });
+    const pod = await dp.suite.admin.get<KubeObject>(Kinds.Pod, { namespace: dp.ns, name: sandbox.sandboxName });
+    const cgroup = podPidsCgroup(pod.metadata.uid!);
+    const read = (file: string) => readFileSync(join(cgroup, file), 'utf8').trim();
+    // The kubelet's podPidsLimit is on this Pod: without it the bomb below would run into the
+    // host's pid_max, which every process on this machine shares, so nothing runs unless it is.
+    expect(read('pids.max')).toBe(String(POD_PIDS_LIMIT));
+    const before = Number(read('pids.current'));
+    expect(before).toBeLessThan(50);
+
+    let peak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, Number(read('pids.current')));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const started = performance.now();
+    const bomb = sandbox.run(`bash -c 'f(){ f | f & }; f'`, { timeoutMs: 5_000 });
+    await expect(bomb).rejects.toBeInstanceOf(CommandTimeoutError);
+    const took = performance.now() - started;
+    sampling = false;
+    await sampler;
+    // It really forked (how far in 5 s depends on the CPU a 10m request gets on a loaded
+    // machine), and never past the limit.
+    expect(peak).toBeGreaterThan(before + 100);
+    expect(peak).toBeLessThanOrEqual(POD_PIDS_LIMIT);
+    // Ended by its timeout, not by running out of room on its own.
+    expect(took).toBeGreaterThanOrEqual(4_900);
+
+    // The whole group is killed and reaped: the Pod is back to the runtime's own few (a thread or
+    // two the runtime may have started meanwhile count too).
+    await eventually('the bomb\'s processes to be gone', async () => Number(read('pids.current')), (n) => n <= before + 8, 60_000);
+    expect(await sandbox.run("python3 -c 'print(6*7)'")).toEqual({ stdout: '42\n', stderr: '', exitCode: 0 });
+    // The runtime survived it (no container restart).
+    const after = await dp.suite.admin.get<KubeObject & { status?: { containerStatuses?: Array<{ restartCount: number }> } }>(Kinds.Pod, { namespace: dp.ns, name: sandbox.sandboxName });
+    expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
   });
 });
 

@@ -6,14 +6,12 @@
  * SandboxTemplate whose container is our runtime and a warm pool of it, and callers with
  * chosen rights.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SANDBOX, SANDBOX_CLAIM, SANDBOX_TEMPLATE, SANDBOX_WARM_POOL } from '@agent-sandbox/api';
-import { ensureHelm } from '@agent-sandbox/chart-tools';
+import { buildProgramImages, helm as helmOk } from '@agent-sandbox/chart-tools';
 import { httpGet, REAL_NODE_PLACEMENT, waitFor, type ControlPlane } from '@agent-sandbox/controlplane';
-import { buildRecipe, imagesCacheDir, recipe, writeImagesArchive } from '@agent-sandbox/images';
 import { Kinds, type KubeObject } from '@agent-sandbox/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { callerToken, kubeconfigFor } from './data-plane.ts';
@@ -22,6 +20,9 @@ import { programSuite, reportsForbidden, ROOT, type ProgramProcess, type Program
 const ROUTER_CHART = join(ROOT, 'deploy', 'charts', 'agent-sandbox', 'charts', 'sandbox-router');
 const ROUTER_RELEASE = 'sandbox-router';
 
+/** The data plane's images, as tools/chart's shared install module builds any program's image. */
+export const DATA_PLANE_PROGRAMS = ['sandbox-runtime', 'sandbox-router'] as const;
+
 /**
  * Builds the sandbox-runtime and sandbox-router images (the image cache makes a rebuild take
  * seconds) and loads them into the real node's containerd, one archive for both.
@@ -29,14 +30,12 @@ const ROUTER_RELEASE = 'sandbox-router';
 export async function loadDataPlaneImages(cluster: ControlPlane): Promise<{ runtime: string; router: string }> {
   const node = cluster.realNode;
   if (!node) throw new Error(`cluster ${cluster.name} has no real node: the data plane needs one`);
-  for (const p of ['sandbox-runtime', 'sandbox-router']) {
+  for (const p of DATA_PLANE_PROGRAMS) {
     if (!existsSync(join(ROOT, 'apps', p, 'dist', 'main.js'))) throw new Error(`apps/${p}/dist/main.js is missing: run \`npm run build\` first`);
   }
-  const images = [await buildRecipe(recipe('sandbox-runtime')), await buildRecipe(recipe('sandbox-router'))];
-  const archive = join(imagesCacheDir(), 'archives', `data-plane-${images.map((i) => i.digest.slice(7, 19)).join('-')}.tar`);
-  if (!existsSync(archive)) await writeImagesArchive(images, archive);
-  await node.importImages(archive);
-  return { runtime: images[0]!.ref, router: images[1]!.ref };
+  const images = await buildProgramImages(DATA_PLANE_PROGRAMS);
+  await node.importImages(images.archive);
+  return { runtime: images.refs['sandbox-runtime']!, router: images.refs['sandbox-router']! };
 }
 
 /** The pod spec of a sandbox running our runtime on the real node, hardened as a template should be. */
@@ -54,8 +53,11 @@ export function runtimePodSpec(image: string): Record<string, unknown> {
         // Loaded into the node, never pulled.
         imagePullPolicy: 'Never',
         ports: [{ name: 'http', containerPort: 8888 }],
-        readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
-        resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { memory: '256Mi' } },
+        // A probe that may take 5 s: on a loaded shared machine a 1 s one flaps a Ready sandbox to
+        // not Ready in the middle of a test (the router then answers 503).
+        readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1, timeoutSeconds: 5 },
+        // Room for a fork bomb at the node's podPidsLimit (~150 KiB of its own per bash) beside the runtime.
+        resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { memory: '512Mi' } },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
         // The root is read-only: the base directory and /tmp are the sandbox's writable places.
         volumeMounts: [
@@ -71,16 +73,8 @@ export function runtimePodSpec(image: string): Record<string, unknown> {
   };
 }
 
-async function helm(args: string[], kubeconfigPath: string): Promise<string> {
-  const { helm: binary } = await ensureHelm((line) => process.stderr.write(`${line}\n`));
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, [...args, '--kubeconfig', kubeconfigPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`helm ${args.join(' ')} failed (exit ${code}):\n${out}`))));
-  });
+function helm(args: string[], kubeconfigPath: string): Promise<string> {
+  return helmOk([...args, '--kubeconfig', kubeconfigPath]);
 }
 
 export interface DataPlane {

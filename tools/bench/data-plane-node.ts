@@ -1,7 +1,7 @@
 /**
  * Benchmark of the data plane on the real node, as an agent feels it. Prints one JSON object.
  *
- *   node tools/bench/data-plane-node.ts [--sandboxes 50] [--requests 400] [--rounds 4] [--cluster <name>]
+ *   node tools/bench/data-plane-node.ts [--sandboxes 50] [--requests 400] [--rounds 4] [--cluster <name>] [--no-python]
  *
  * Setup (not timed): a cluster with a real node (`--cluster` reuses a running one, else one is
  * started and removed), the sandbox-runtime and sandbox-router images loaded into the node, the
@@ -12,6 +12,7 @@
  * 1. Time to first result: SDK `create` (a claim from the warm pool, Ready) → first `run`
  *    (`python3 -c 'print(6*7)'`) returns, for `--sandboxes` sandboxes one after another; before
  *    each, the pool is back to full, so each claim is served warm. The create part alone too.
+ *    Then the same with the Python SDK (tools/bench/data-plane-node.py; `--no-python` skips it).
  * 2. Router overhead per request: the runtime's `GET /` straight to the Pod IP, and through the
  *    router (bearer token, TokenReview + SubjectAccessReview answered from its cache), in
  *    alternating blocks (`--rounds`), so both see the same machine load; the spread of the
@@ -29,9 +30,9 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { SANDBOX, SANDBOX_CLAIM, SANDBOX_TEMPLATE, SANDBOX_WARM_POOL } from '@agent-sandbox/api';
 import { installCrds } from '@agent-sandbox/api/crds';
-import { ensureHelm } from '@agent-sandbox/chart-tools';
+import { buildProgramImages, helm as helmOk } from '@agent-sandbox/chart-tools';
 import { ControlPlane, REAL_NODE_PLACEMENT, waitFor } from '@agent-sandbox/controlplane';
-import { buildRecipe, imagesCacheDir, recipe, writeImagesArchive } from '@agent-sandbox/images';
+import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { Kinds, KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { SandboxClient } from '@agent-sandbox/sdk';
 
@@ -41,6 +42,7 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '400' },
     rounds: { type: 'string', default: '4' },
     cluster: { type: 'string' },
+    python: { type: 'boolean', default: true },
   },
 });
 const SANDBOXES = Number(args.sandboxes);
@@ -69,29 +71,37 @@ function stats(samples: number[]): Stats {
 }
 const median = (xs: number[]) => stats(xs).p50_ms;
 
+/**
+ * Starts a program's bundle and resolves at its `started` log line (info level: a program run
+ * with `--log-level=warn` never prints it, which is how this benchmark once waited forever with
+ * no CPU). Its output keeps being read, so a full pipe never stalls it; a start that takes
+ * longer than a minute fails with the program's last lines.
+ */
 function startProgram(program: string, argv: string[]): Promise<void> {
   const built = join(ROOT, 'apps', program, 'dist', 'main.js');
   if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
-  const child = spawn(NODE, [built, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(NODE, [...PROGRAM_NODE_FLAGS, built, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
+  const last: string[] = [];
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${program} printed no "started" line in 60 s; last lines:\n${last.join('\n')}`)), 60_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes('"msg":"started"')) resolve();
+      last.push(line);
+      if (last.length > 20) last.shift();
+      if (line.includes('"msg":"started"')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.once('exit', (code) => reject(new Error(`${program} exited (${code})`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${program} exited (${code}):\n${last.join('\n')}`));
+    });
   });
 }
 
-function helm(argv: string[], kubeconfig: string): Promise<void> {
-  return ensureHelm(say).then(
-    ({ helm: bin }) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(bin, [...argv, '--kubeconfig', kubeconfig], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let err = '';
-        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`helm ${argv[0]}: ${err}`))));
-      }),
-  );
+async function helm(argv: string[], kubeconfig: string): Promise<void> {
+  await helmOk([...argv, '--kubeconfig', kubeconfig]);
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -144,6 +154,38 @@ async function alternate(direct: () => Promise<void>, routed: () => Promise<void
   };
 }
 
+/**
+ * `--sandboxes` rounds of create → first run through the Python SDK (tools/bench/data-plane-node.py,
+ * the system Python with the SDK from libs/python-sdk): one `go` line per round, after the pool
+ * is full again; each answer is one JSON line of seconds, timed inside Python.
+ */
+async function pythonFirstResults(kubeconfig: string, routerUrl: string, poolFull: () => Promise<void>) {
+  const child = spawn('/usr/bin/python3', [join(import.meta.dirname, 'data-plane-node.py'), kubeconfig, routerUrl, 'python'], {
+    env: { ...process.env, PYTHONPATH: join(ROOT, 'libs', 'python-sdk'), PYTHONDONTWRITEBYTECODE: '1' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, number | boolean>> => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`the Python SDK's loop ended early (exit ${child.exitCode})`);
+    return JSON.parse(r.value) as Record<string, number | boolean>;
+  };
+  await next();
+  const first: number[] = [];
+  const create: number[] = [];
+  for (let i = 0; i < SANDBOXES; i++) {
+    await poolFull();
+    child.stdin!.write('go\n');
+    const r = await next();
+    first.push((r.first_result_s as number) * 1000);
+    create.push((r.create_s as number) * 1000);
+  }
+  child.stdin!.end();
+  await new Promise((resolve) => child.once('close', resolve));
+  return { first_result: stats(first), create_only: stats(create), samples: first };
+}
+
 const ServiceAccount: ResourceKind = { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true };
 const rbac = { group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: true };
 
@@ -168,15 +210,18 @@ const ns = `bench-dpn-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'bench-dpn-'));
 let client: SandboxClient | undefined;
 try {
-  say('building and loading the runtime and router images');
-  const images = [await buildRecipe(recipe('sandbox-runtime')), await buildRecipe(recipe('sandbox-router'))];
-  const archive = join(imagesCacheDir(), 'archives', `data-plane-${images.map((i) => i.digest.slice(7, 19)).join('-')}.tar`);
-  if (!existsSync(archive)) await writeImagesArchive(images, archive);
-  await node.importImages(archive);
+  say('building the runtime and router images');
+  const images = await buildProgramImages(['sandbox-runtime', 'sandbox-router'], say);
+  say('loading them into the node');
+  await node.importImages(images.archive);
+  const runtimeImage = images.refs['sandbox-runtime']!;
 
   await admin.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  const programArgs = [`--kubeconfig=${kubeconfig}`, `--watch-namespace=${ns}`, `--leader-election-namespace=${ns}`, '--health-probe-bind-address=0', '--log-level=warn'];
+  // Info level, as they ship: their `started` line is what says they are up.
+  const programArgs = [`--kubeconfig=${kubeconfig}`, `--watch-namespace=${ns}`, `--leader-election-namespace=${ns}`, '--health-probe-bind-address=0'];
+  say('starting the sandbox-controller, claim-controller and warmpool-orchestrator');
   await Promise.all(['sandbox-controller', 'claim-controller', 'warmpool-orchestrator'].map((p) => startProgram(p, programArgs)));
+  say('installing the router from its chart');
   await helm(
     [
       'install', 'sandbox-router', join(ROOT, 'deploy', 'charts', 'agent-sandbox', 'charts', 'sandbox-router'), '--namespace', ns,
@@ -202,7 +247,7 @@ try {
           containers: [
             {
               name: 'runtime',
-              image: images[0]!.ref,
+              image: runtimeImage,
               imagePullPolicy: 'Never',
               ports: [{ name: 'http', containerPort: 8888 }],
               readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
@@ -259,8 +304,9 @@ try {
 
   const service = await admin.get<KubeObject & { spec: { clusterIP: string } }>(Kinds.Service, { namespace: ns, name: 'sandbox-router' });
   const routerUrl = `http://${service.spec.clusterIP}:8080`;
-  const poolFull = () =>
+  const poolFull = (): Promise<void> =>
     waitFor('the warm pool to be full', async () => ((await admin.get<KubeObject & { status?: { readyReplicas?: number } }>(SANDBOX_WARM_POOL, { namespace: ns, name: 'python' })).status?.readyReplicas ?? 0) >= POOL, 180_000, 50);
+  say('waiting for the warm pool');
   await poolFull();
   say(`router at ${routerUrl}; pool of ${POOL} Ready`);
   client = new SandboxClient({ kubeconfig: agentKubeconfig, connection: { mode: 'router', url: routerUrl } });
@@ -286,7 +332,11 @@ try {
     firstResult.push(t2 - t0);
     await sandbox.terminate();
   }
-  say(`create → first run: p50 ${stats(firstResult).p50_ms} ms, p99 ${stats(firstResult).p99_ms} ms`);
+  say(`create → first run (TypeScript SDK): p50 ${stats(firstResult).p50_ms} ms, p99 ${stats(firstResult).p99_ms} ms`);
+
+  // ---- 1b. the same with the Python SDK (one client kept, as an agent keeps it) ---------------
+  const python = args.python ? await pythonFirstResults(agentKubeconfig, routerUrl, poolFull) : undefined;
+  if (python) say(`create → first run (Python SDK): p50 ${python.first_result.p50_ms} ms, p99 ${python.first_result.p99_ms} ms`);
 
   // ---- 2, 3. router overhead, /execute ------------------------------------------------------
   await poolFull();
@@ -309,6 +359,7 @@ try {
         machine: { cpus: cpus().length, node: process.version, load_average: (await import('node:os')).loadavg().map((l) => Number(l.toFixed(2))) },
         warm_pool: POOL,
         create_to_first_run: { ...stats(firstResult), create_only: stats(createOnly), noise: noise(firstResult) },
+        ...(python ? { create_to_first_run_python: { ...python.first_result, create_only: python.create_only, noise: noise(python.samples) } } : {}),
         router_overhead_get: get,
         execute_true: execute,
       },

@@ -3,9 +3,11 @@
  * refusing bad values by name, each subchart alone, and what the rendered Pods run (the
  * programs' own flag parsing accepts every flag the chart writes).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -13,7 +15,7 @@ import { goldenCases, KUBE_VERSION, NAMESPACE, readGolden, RELEASE, renderGolden
 import { ensureHelm } from './helm-binary.ts';
 import { helm, helmOk } from './helm.ts';
 import { projectVersion, REPO_ROOT, subchartDir, UMBRELLA_DIR } from './paths.ts';
-import { PROGRAMS } from './values/charts.ts';
+import { PROGRAMS, SANDBOX_RUNTIME } from './values/charts.ts';
 
 interface K8sObject {
   apiVersion: string;
@@ -58,7 +60,7 @@ const flag = (c: Container, name: string) => c.args.filter((a) => a.startsWith(`
 // Each test runs helm (and some, the programs) a few times: seconds each on a loaded machine.
 vi.setConfig({ testTimeout: 120_000 });
 
-const CHARTS = ['.', 'charts/agent-sandbox-lib', 'charts/crds', ...PROGRAMS.map((p) => `charts/${p}`)];
+const CHARTS = ['.', 'charts/agent-sandbox-lib', 'charts/crds', ...PROGRAMS.map((p) => `charts/${p}`), `charts/${SANDBOX_RUNTIME}`];
 
 beforeAll(async () => {
   await ensureHelm((line) => console.error(line));
@@ -273,6 +275,99 @@ describe('the sandbox-router', () => {
     const r = await helm(['template', RELEASE, UMBRELLA_DIR, '--set', 'sandbox-router.service.nodePort=30080']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('sandbox-router: service.nodePort is for service.type NodePort (got type ClusterIP)');
+  });
+});
+
+describe('the sandbox-runtime', () => {
+  type Template = K8sObject & {
+    spec: { podTemplate: { metadata: { labels: Record<string, string> }; spec: PodSpec & Record<string, unknown> } };
+  };
+  type Pool = K8sObject & { spec: { replicas: number; sandboxTemplateRef: { name: string } } };
+  const fromRuntime = (o: K8sObject) => o.metadata.labels?.['helm.sh/chart'] === `${SANDBOX_RUNTIME}-${projectVersion()}`;
+
+  it('is off in the umbrella by default; alone, it renders what the umbrella renders with it on', async () => {
+    expect((await render()).filter(fromRuntime)).toEqual([]);
+    const on = (await render(['--set', `${SANDBOX_RUNTIME}.enabled=true`])).filter(fromRuntime);
+    expect(on.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['SandboxTemplate/python-runtime', 'SandboxWarmPool/python-runtime']);
+    const alone = await render([], subchartDir(SANDBOX_RUNTIME));
+    expect(alone).toEqual(on);
+    // No Deployment, Service or RBAC: the runtime runs inside the sandboxes made from the template.
+    expect(alone.every((o) => o.apiVersion === 'extensions.agents.x-k8s.io/v1beta1')).toBe(true);
+  });
+
+  it('a hardened template whose container is the runtime image, and a pool of it, where and as the values say', async () => {
+    const objects = await render(['--values', join(UMBRELLA_DIR, 'ci', 'sandbox-runtime-values.yaml'), '--set', `${SANDBOX_RUNTIME}.namespace=agents`]);
+    // Only the template and the pool in this release.
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['SandboxTemplate/python', 'SandboxWarmPool/python']);
+    const template = find<Template>(objects, 'SandboxTemplate', 'python');
+    const pool = find<Pool>(objects, 'SandboxWarmPool', 'python');
+    expect(template.metadata.namespace).toBe('agents');
+    expect(pool.metadata.namespace).toBe('agents');
+    expect(pool.spec).toEqual({ replicas: 5, sandboxTemplateRef: { name: 'python' } });
+    const pod = template.spec.podTemplate.spec;
+    expect(pod).toMatchObject({
+      automountServiceAccountToken: false,
+      runtimeClassName: 'gvisor',
+      nodeSelector: { 'agent-sandbox.example.com/sandboxes': 'true' },
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+    });
+    const [c, ...others] = pod.containers as Array<Container & { securityContext: Record<string, unknown>; ports: unknown[] }>;
+    expect(others).toEqual([]);
+    expect(c!.image).toBe(`localhost:5001/agent-sandbox/sandbox-runtime:${projectVersion()}`);
+    expect(flag(c!, 'sandbox-exec-timeout-seconds')).toEqual(['120']);
+    expect(c!.ports).toEqual([{ name: 'http', containerPort: 8888, protocol: 'TCP' }]);
+    expect(c!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    // A read-only root: the base directory and /tmp are volumes.
+    expect(c!.volumeMounts!.map((m) => m.mountPath).sort()).toEqual(['/app', '/tmp']);
+    // A pool named apart from its template, and none at all.
+    const named = await render(['--set', 'warmPool.name=fast,warmPool.replicas=0'], subchartDir(SANDBOX_RUNTIME));
+    expect(find<Pool>(named, 'SandboxWarmPool', 'fast').spec).toEqual({ replicas: 0, sandboxTemplateRef: { name: 'python-runtime' } });
+    expect((await render(['--set', 'warmPool.enabled=false'], subchartDir(SANDBOX_RUNTIME))).map((o) => o.kind)).toEqual(['SandboxTemplate']);
+  });
+
+  it('gives the runtime only flags it accepts: started with them, it serves its API', async () => {
+    const main = join(REPO_ROOT, 'apps', SANDBOX_RUNTIME, 'dist', 'main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+    const template = find<Template>(await render([], subchartDir(SANDBOX_RUNTIME)), 'SandboxTemplate', 'python-runtime');
+    const c = template.spec.podTemplate.spec.containers[0]!;
+    expect(flag(c, 'port')).toEqual(['8888']);
+    const base = mkdtempSync(join(tmpdir(), 'chart-runtime-'));
+    // The rendered args, then what only this test needs: any free port on loopback, a base directory of its own.
+    const child = spawn(process.execPath, [main, ...c.args, '--port=0', '--listen-host=127.0.0.1', `--sandbox-base-dir=${base}`, '--allow-root'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const record = JSON.parse(line) as { msg?: string; port?: number };
+          if (record.msg === 'serving the runtime API') resolve(record.port!);
+        });
+        child.once('exit', (code) => reject(new Error(`the runtime exited (${code}) with the chart's flags: ${stderr}`)));
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: 'ok' });
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(base, { recursive: true, force: true });
+    }
+    // The same check fails on a flag the runtime does not know.
+    const bad = spawnSync(process.execPath, [main, ...c.args, '--workers=2', '--allow-root'], { encoding: 'utf8', timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('unknown flag --workers');
+  });
+
+  it('refuses bad values by name', async () => {
+    const refused = async (args: string[]) => {
+      const r = await helm(['template', RELEASE, subchartDir(SANDBOX_RUNTIME), '--namespace', NAMESPACE, ...args]);
+      expect(r.code, `helm accepted ${args.join(' ')}`).not.toBe(0);
+      return r.stderr;
+    };
+    expect(await refused(['--set', 'warmPool.replicas=-1'])).toMatch(/at '\/warmPool\/replicas': minimum: got -1, want 0/);
+    expect(await refused(['--set', 'template.name=Python_Runtime'])).toMatch(/at '\/template\/name': 'Python_Runtime' does not match pattern/);
+    expect(await refused(['--set', 'namespace=Agents'])).toMatch(/at '\/namespace': 'Agents' does not match pattern/);
+    expect(await refused(['--set', 'template.workspaceSizeLimit=lots'])).toMatch(/at '\/template\/workspaceSizeLimit': 'lots' does not match pattern/);
+    expect(await refused(['--set-json', 'template.resources={"limts":{"memory":"1Gi"}}'])).toMatch(/at '\/template\/resources': additional properties 'limts' not allowed/);
   });
 });
 

@@ -10,6 +10,6 @@ export { readProgramRbac, serviceAccountKubeConfig, type ServiceAccountOptions }
 export { ownStageDocuments, POD_EXIT_CODE_ANNOTATION, POD_EXIT_DELAY_ANNOTATION, STAGES_DIR } from './stages.ts';
 export { ALL_COMPONENTS, NODE_COMPONENTS } from './cluster.ts';
 export { nodeAddresses, REAL_NODE_NAME, type NodeAddresses } from './node/addresses.ts';
-export { REAL_NODE_LABEL, REAL_NODE_PLACEMENT, REAL_NODE_TAINT } from './node/configs.ts';
+export { POD_PIDS_LIMIT, REAL_NODE_LABEL, REAL_NODE_PLACEMENT, REAL_NODE_TAINT } from './node/configs.ts';
 export { nodeImageRefs, type NodeImageRefs } from './node/node-images.ts';
 export { realNodeBlocker, realNodeWanted } from './node/prerequisites.ts';

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { CRDS_CHART, LIBRARY, projectVersion, REPO_ROOT, subchartDir, UMBRELLA, UMBRELLA_DIR } from '../paths.ts';
 import type { Value } from '../values/builder.ts';
-import { crdsValues, PROGRAM_DEFINITIONS, programValues, umbrellaValues, type ProgramDefinition } from '../values/charts.ts';
+import { crdsValues, PROGRAM_DEFINITIONS, programValues, runtimeValues, SANDBOX_RUNTIME, SANDBOX_RUNTIME_DESCRIPTION, umbrellaValues, type ProgramDefinition } from '../values/charts.ts';
 import { renderCrdTemplate } from './crds.ts';
 import { renderRbacTemplate } from './rbac.ts';
 import { renderSettingsArgs } from './settings-args.ts';
@@ -132,6 +132,24 @@ function crdsFiles(): GeneratedFile[] {
   ];
 }
 
+/**
+ * The sandbox-runtime's subchart: its generated files. Its templates (the SandboxTemplate and
+ * the SandboxWarmPool) are written by hand; it has no RBAC (the runtime talks to no API server).
+ */
+function runtimeFiles(): GeneratedFile[] {
+  const dir = subchartDir(SANDBOX_RUNTIME);
+  const readme = subchartReadme(SANDBOX_RUNTIME, SANDBOX_RUNTIME_DESCRIPTION, runtimeValues).replace(
+    'A subchart of [agent-sandbox](../../README.md), which installs it with every other part; it also installs alone:',
+    'A subchart of [agent-sandbox](../../README.md), off there unless `sandbox-runtime.enabled=true`; it also installs alone, into the namespace agents claim in:',
+  ).replace(`--namespace agent-sandbox-system --create-namespace`, '--namespace agents --create-namespace');
+  return [
+    { path: join(dir, 'Chart.yaml'), content: chartYaml(SANDBOX_RUNTIME, SANDBOX_RUNTIME_DESCRIPTION, 'application', [libraryDependency]) },
+    { path: join(dir, 'values.yaml'), content: renderValuesYaml(SANDBOX_RUNTIME, runtimeValues) },
+    { path: join(dir, 'values.schema.json'), content: subchartSchema(`${SANDBOX_RUNTIME} chart values`, runtimeValues) },
+    { path: join(dir, 'README.md'), content: readme },
+  ];
+}
+
 /** The umbrella's schema: each subchart's key also holds what Helm adds to it (`global`, the library's entry). */
 function umbrellaSchema(): string {
   const values = umbrellaValues();
@@ -146,7 +164,7 @@ function umbrellaSchema(): string {
 }
 
 export const UMBRELLA_DESCRIPTION =
-  'Agent Sandbox on Kubernetes: the CRDs, the sandbox-controller, claim-controller, warmpool-orchestrator, ttl-reaper, admission-webhook and sandbox-router, each switched on or off on its own.';
+  'Agent Sandbox on Kubernetes: the CRDs, the sandbox-controller, claim-controller, warmpool-orchestrator, ttl-reaper, admission-webhook and sandbox-router, each switched on or off on its own; optionally a SandboxTemplate and warm pool running the sandbox-runtime.';
 
 /** The generated section of the umbrella README: the values, common ones once. */
 export function umbrellaValuesSection(): string {
@@ -167,6 +185,11 @@ export function umbrellaValuesSection(): string {
     '',
     valuesTable(common, '<program>.'),
     ...PROGRAM_DEFINITIONS.flatMap((p) => [`### \`${p.name}\``, '', p.description, '', valuesTable(p.settings, `${p.name}.`)]),
+    `### \`${SANDBOX_RUNTIME}\``,
+    '',
+    SANDBOX_RUNTIME_DESCRIPTION,
+    '',
+    valuesTable(Object.fromEntries(Object.entries(runtimeValues).filter(([k]) => k !== 'global')), `${SANDBOX_RUNTIME}.`),
   ];
   return parts.join('\n');
 }
@@ -190,6 +213,7 @@ export function generatedFiles(): GeneratedFile[] {
         { name: LIBRARY, repository: `file://charts/${LIBRARY}` },
         { name: CRDS_CHART, repository: `file://charts/${CRDS_CHART}`, condition: `${CRDS_CHART}.enabled` },
         ...PROGRAM_DEFINITIONS.map((p) => ({ name: p.name, repository: `file://charts/${p.name}`, condition: `${p.name}.enabled` })),
+        { name: SANDBOX_RUNTIME, repository: `file://charts/${SANDBOX_RUNTIME}`, condition: `${SANDBOX_RUNTIME}.enabled` },
       ]),
     },
     { path: join(UMBRELLA_DIR, 'values.yaml'), content: renderValuesYaml(UMBRELLA, umbrellaValues()) },
@@ -204,12 +228,13 @@ export function generatedFiles(): GeneratedFile[] {
     },
     ...crdsFiles(),
     ...PROGRAM_DEFINITIONS.flatMap(programFiles),
+    ...runtimeFiles(),
   ];
   return files.map((f) => ({ ...f, path: rel(f.path) }));
 }
 
 export function generatedLinks(): GeneratedLink[] {
-  return [CRDS_CHART, ...PROGRAM_DEFINITIONS.map((p) => p.name)].map((name) => ({
+  return [CRDS_CHART, ...PROGRAM_DEFINITIONS.map((p) => p.name), SANDBOX_RUNTIME].map((name) => ({
     path: rel(join(subchartDir(name), 'charts', LIBRARY)),
     target: `../../${LIBRARY}`,
   }));

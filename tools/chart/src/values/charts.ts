@@ -421,6 +421,64 @@ export const crdsValues: Record<string, Value> = {
   ),
 };
 
+/** The sandbox-runtime's subchart: no Deployment (the runtime runs inside each sandbox), a template and a pool of it. */
+export const SANDBOX_RUNTIME = 'sandbox-runtime';
+
+export const SANDBOX_RUNTIME_DESCRIPTION =
+  'The sandbox-runtime, the server inside every sandbox, as a SandboxTemplate whose container runs it and a SandboxWarmPool of that template: ' +
+  'sandboxes to claim at once with the SDKs, or a template to copy. No Deployment: the runtime runs in each sandbox made from the template.';
+
+/** A DNS-1123 label (a namespace), or empty. */
+const OPTIONAL_DNS_LABEL = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$';
+/** A DNS-1123 subdomain (the name of a template or pool). */
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const QUANTITY = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$';
+
+export const runtimeValues: Record<string, Value> = {
+  global: globalValues,
+  enabled: boolean(
+    'Install the template and its pool with the umbrella chart. Off by default: they are an example (a subchart installed alone always renders them).',
+    false,
+  ),
+  namespace: string('Namespace of the template and the pool (where agents claim sandboxes); empty: the release namespace.', '', { pattern: OPTIONAL_DNS_LABEL }),
+  image: group('The runtime\'s image: `<registry>/<repository>:<tag>` or `…@<digest>`.', {
+    registry: string('Registry; empty: `global.image.registry`.', ''),
+    repository: string('Repository in the registry.', `agent-sandbox/${SANDBOX_RUNTIME}`),
+    tag: string('Tag; empty: `global.image.tag`, else the chart\'s appVersion.', ''),
+    digest: string('Digest (`sha256:…`); when set, the image is pulled by digest and the tag is ignored.', '', { pattern: '^(sha256:[a-f0-9]{64})?$' }),
+    pullPolicy: enumOf('Pull policy; empty: `global.image.pullPolicy`.', ['', ...PULL_POLICIES], ''),
+  }),
+  imagePullSecrets: kubernetesList('Secrets for pulling the image, after `global.imagePullSecrets`.', 'LocalObjectReference'),
+  template: group('The SandboxTemplate. Its Pods meet the restricted Pod Security Standard with a read-only root: the base directory `/app` and `/tmp` are the writable places.', {
+    name: string('Name of the template (what claims and pools refer to).', 'python-runtime', { pattern: DNS_SUBDOMAIN }),
+    labels: stringMap('Extra labels of the template.', {}),
+    podLabels: stringMap('Extra labels of the sandboxes\' Pods.', {}),
+    podAnnotations: stringMap('Annotations of the sandboxes\' Pods.', {}),
+    port: integer('Port the runtime listens on (`--port`): the router\'s `X-Sandbox-Port`, 8888 unless the caller says otherwise.', 8888, { minimum: 1, maximum: 65535 }),
+    execTimeoutSeconds: integer('A command\'s timeout and the most a request may ask for; then its whole process group is killed (`--sandbox-exec-timeout-seconds`).', 300, { minimum: 1 }),
+    maxConcurrentCommands: integer('Commands running at once in a sandbox; more get 429 (`--max-concurrent-commands`).', 64, { minimum: 1 }),
+    maxUploadBytes: integer('Largest uploaded file; larger ones get 413 and leave nothing (`--max-upload-bytes`).', 512 * 1024 * 1024, { minimum: 1 }),
+    runtimeClassName: string('RuntimeClass of the sandboxes\' Pods (e.g. `gvisor`); empty: the cluster\'s default runtime.', ''),
+    resources: custom(
+      'CPU and memory of the runtime\'s container: what every command an agent runs shares.',
+      ref('ResourceRequirements'),
+      { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    ),
+    workspaceSizeLimit: string('Size limit of the base directory `/app` (an emptyDir).', '1Gi', { pattern: QUANTITY }),
+    tmpSizeLimit: string('Size limit of `/tmp` (an emptyDir in memory: it counts against the memory limit).', '64Mi', { pattern: QUANTITY }),
+    podSecurityContext: custom('The Pod\'s security context (non-root uid 65532, seccomp RuntimeDefault).', ref('PodSecurityContext'), DEFAULT_POD_SECURITY_CONTEXT),
+    securityContext: custom('The container\'s security context (no privilege escalation, no capabilities, read-only root).', ref('SecurityContext'), DEFAULT_CONTAINER_SECURITY_CONTEXT),
+    nodeSelector: stringMap('Node labels the sandboxes\' Pods require (not `global.nodeSelector`: that places the programs, sandboxes are workloads).', {}),
+    tolerations: kubernetesList('Taints the sandboxes\' Pods tolerate.', 'Toleration'),
+    extraEnv: kubernetesList('Extra environment variables of the runtime and of every command it runs.', 'EnvVar'),
+  }),
+  warmPool: group('A SandboxWarmPool of the template: sandboxes kept Ready, so a claim is served at once.', {
+    enabled: boolean('Create it.', true),
+    name: string('Name of the pool (what `create_sandbox(warmpool=…)` names); empty: the template\'s.', '', { pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$' }),
+    replicas: integer('Warm sandboxes kept Ready.', 3, { minimum: 0 }),
+  }),
+};
+
 /** The umbrella's values: `global`, then each subchart's under its name. */
 export function umbrellaValues(): Record<string, Value> {
   const sub = (description: string, values: Record<string, Value>) => {
@@ -431,6 +489,7 @@ export function umbrellaValues(): Record<string, Value> {
     global: globalValues,
     crds: sub('The `crds` subchart: the four CustomResourceDefinitions.', crdsValues),
     ...Object.fromEntries(PROGRAM_DEFINITIONS.map((p) => [p.name, sub(`The \`${p.name}\` subchart.`, programValues(p))])),
+    [SANDBOX_RUNTIME]: sub('The `sandbox-runtime` subchart: a SandboxTemplate running the runtime, and a warm pool of it.', runtimeValues),
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MAX_SLOTS, nodeAddresses } from './addresses.ts';
-import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig, REAL_NODE_TAINT } from './configs.ts';
+import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig, POD_PIDS_LIMIT, REAL_NODE_TAINT } from './configs.ts';
 import { nodeLayout } from './layout.ts';
 import { realNodeWanted } from './prerequisites.ts';
 
@@ -31,6 +31,8 @@ describe('the real node configuration', () => {
     expect(config.readOnlyPort).toBe(0);
     expect(config).toMatchObject({ address: a.nodeIp, clusterDNS: [a.dnsServiceIp], cgroupRoot: `/${a.netns}`, registerWithTaints: [REAL_NODE_TAINT] });
     expect(config.containerRuntimeEndpoint).toBe(`unix://${layout.containerdSocket}`);
+    // A fork bomb in a Pod stops at the Pod's limit, not at the host's pid_max.
+    expect(config.podPidsLimit).toBe(POD_PIDS_LIMIT);
   });
 
   it('keeps containerd, CNI and kube-proxy to the slot', () => {

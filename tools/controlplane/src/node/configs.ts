@@ -111,6 +111,9 @@ export interface KubeletFiles {
  * with the API server; authorization by SubjectAccessReview. Its serving certificate is signed
  * by the cluster CA, and the API server verifies it.
  */
+/** The kubelet's podPidsLimit on the real node (a Node program uses ~15; an agent's build a few hundred). */
+export const POD_PIDS_LIMIT = 1024;
+
 export function kubeletConfig(addresses: NodeAddresses, layout: NodeLayout, files: KubeletFiles, healthzPort: number): string {
   return stringify({
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
@@ -144,6 +147,9 @@ export function kubeletConfig(addresses: NodeAddresses, layout: NodeLayout, file
     registerNode: true,
     registerWithTaints: [REAL_NODE_TAINT],
     maxPods: 110,
+    // Every Pod's processes and threads together: a fork bomb in a sandbox stops at this many,
+    // rather than at the host's pid_max (32768 here), which every other process shares.
+    podPidsLimit: POD_PIDS_LIMIT,
     // A development machine's disk: evict only when it is really short, and never on inodes
     // (overlay file systems report odd inode figures).
     evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '2%', 'imagefs.available': '2%' },
