@@ -36,6 +36,7 @@ import { ControlPlane } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { cpuMs } from './src/proc.ts';
+import { onInterrupt } from './src/interrupt.ts';
 import { retryTooManyRequests } from './src/retry.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -198,8 +199,13 @@ async function main(): Promise<void> {
   let cluster: ControlPlane | undefined;
   let kubeconfig = process.env.KUBECONFIG;
   if (!kubeconfig) {
-    cluster = await ControlPlane.up({ name: `bench-fp-${process.pid}`, ownerPid: process.pid, progress: (l) => console.error(`controlplane: ${l}`) });
-    kubeconfig = cluster.kubeconfigPath;
+    const made = await ControlPlane.up({ name: `bench-fp-${process.pid}`, ownerPid: process.pid, progress: (l) => console.error(`controlplane: ${l}`) });
+    onInterrupt(() => {
+      for (const c of live) c.kill('SIGKILL');
+      return made.down();
+    });
+    cluster = made;
+    kubeconfig = made.kubeconfigPath;
   }
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);

@@ -34,6 +34,7 @@ import { installCrds } from '@agent-sandbox/api/crds';
 import { ControlPlane, serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
+import { onInterrupt } from './src/interrupt.ts';
 import { clusterPids, cpuMs } from './src/proc.ts';
 
 const { values: args } = parseArgs({
@@ -101,13 +102,10 @@ function freePort(): Promise<number> {
 let cluster: ControlPlane | undefined;
 const running = new Map<ProgramName, Running>();
 // Interrupted: stop the programs and take down the cluster this script made, then exit.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping the programs and the cluster`);
-    for (const r of running.values()) r.child.kill('SIGKILL');
-    void (cluster?.down() ?? Promise.resolve()).finally(() => process.exit(130));
-  });
-}
+onInterrupt(() => {
+  for (const r of running.values()) r.child.kill('SIGKILL');
+  return cluster?.down();
+}, log);
 let kubeconfigPath = process.env.KUBECONFIG;
 if (!kubeconfigPath) {
   const pods = N + POOL * 2 + BIG_POOL + CLAIM_RATE * CLAIM_SECONDS * 2;
