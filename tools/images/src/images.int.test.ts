@@ -205,7 +205,7 @@ describe('the sandbox-runtime image', () => {
   it('starts tini as PID 1 with node and the runtime as uid 65532, working in /app', async () => {
     const { config } = await configOf(img);
     expect(config.User).toBe('65532:65532');
-    expect(config.Entrypoint).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/node', '--enable-source-maps', '/opt/sandbox-runtime/dist/main.js']);
+    expect(config.Entrypoint).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/node', '--max-semi-space-size=1', '/opt/sandbox-runtime/dist/main.js']);
     expect(config.Env).toEqual(expect.arrayContaining(['SANDBOX_BASE_DIR=/app', 'PYTHONDONTWRITEBYTECODE=1']));
     expect(img.ref).toBe(`localhost:5001/agent-sandbox/sandbox-runtime:${img.tag}`);
   });

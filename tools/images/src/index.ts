@@ -8,7 +8,7 @@ export { closure, fetchDeb, generateLock, readLock, type DebianLock, type Locked
 export { readElf } from './elf.ts';
 export { buildImage, MEDIA_TYPES, writeImagesArchive, type BuildOptions, type BuiltImage, type BuiltLayer, type ImageSpec, type LayerSpec, type RunConfig } from './oci.ts';
 export { ensureRegistryBinary, registryBinaryPath, startLocalRegistry, type LocalRegistry, type LocalRegistryOptions } from './local-registry.ts';
-export { PROGRAM_NODE_FLAGS } from './node-flags.ts';
+export { PROGRAM_NODE_FLAGS, RUNTIME_NODE_FLAGS } from './node-flags.ts';
 export { DEFAULT_REGISTRY, DEFAULT_REPOSITORY_PREFIX, imagesCacheDir, workspaceVersion } from './paths.ts';
 export {
   ADDITIONAL_DEBIAN_PACKAGES,

@@ -17,3 +17,12 @@
  * beside the bundle for `NODE_OPTIONS=--enable-source-maps` when debugging.
  */
 export const PROGRAM_NODE_FLAGS: readonly string[] = ['--max-old-space-size-percentage=70', '--max-semi-space-size=1'];
+
+/**
+ * The Node flags of the in-sandbox runtime (one per sandbox, so every MB counts tens of
+ * thousands of times): a small young generation and no source maps, as for the programs
+ * (19 MB less resident per sandbox than with `--enable-source-maps`: 81.8 → 62.5 MB measured).
+ * No heap percentage: the sandbox's memory limit belongs to the agent's commands, and the
+ * runtime's own heap stays a few MB.
+ */
+export const RUNTIME_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];

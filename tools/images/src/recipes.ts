@@ -10,7 +10,7 @@ import { nodeModulesTree, runtimeClosure } from './node-modules.ts';
 import { buildImage, type BuildOptions, type BuiltImage, type ImageSpec, type LayerSpec, type RunConfig } from './oci.ts';
 import { DEFAULT_REGISTRY, DEFAULT_REPOSITORY_PREFIX, WORKSPACE_ROOT, workspaceVersion } from './paths.ts';
 import { FileTree, normalizeImagePath } from './tree.ts';
-import { PROGRAM_NODE_FLAGS } from './node-flags.ts';
+import { PROGRAM_NODE_FLAGS, RUNTIME_NODE_FLAGS } from './node-flags.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -394,7 +394,7 @@ export const sandboxRuntime: Recipe = {
           PYTHONDONTWRITEBYTECODE: '1',
         },
         // tini reaps every orphan and passes signals on to node.
-        entrypoint: ['/usr/bin/tini', '--', '/usr/local/bin/node', '--enable-source-maps', `${SANDBOX_RUNTIME_HOME}/dist/main.js`],
+        entrypoint: ['/usr/bin/tini', '--', '/usr/local/bin/node', ...RUNTIME_NODE_FLAGS, `${SANDBOX_RUNTIME_HOME}/dist/main.js`],
         workingDir: SANDBOX_BASE_DIR,
         exposedPorts: ['8888/tcp'],
         labels: labels('sandbox-runtime', ctx.tag, SANDBOX_RUNTIME_DESCRIPTION),
