@@ -132,6 +132,16 @@ async function leftovers(e: ChartE2e): Promise<{ crds: string[]; others: string[
   return { crds: crds.sort(), others: others.sort() };
 }
 
+/** Waits until `done(leftovers)`; the error names what is still there. */
+async function untilGone(e: ChartE2e, done: (left: { crds: string[]; others: string[] }) => boolean, what: string): Promise<void> {
+  let left: { crds: string[]; others: string[] } = { crds: [], others: [] };
+  try {
+    await waitFor(what, async () => done((left = await leftovers(e))), 120_000, 500);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; still there: ${JSON.stringify(left)}`, { cause: err });
+  }
+}
+
 const EXPECTED_CRDS = ['sandboxclaims.extensions.agents.x-k8s.io', 'sandboxes.agents.x-k8s.io', 'sandboxtemplates.extensions.agents.x-k8s.io', 'sandboxwarmpools.extensions.agents.x-k8s.io'];
 
 /** A namespace of the step's own (deleted at the end of the step). */
@@ -375,7 +385,7 @@ export const STEPS: readonly Step[] = [
     title: 'uninstall keeps the CRDs; the sandbox-controller and the webhook alone work',
     async run(e) {
       await uninstallChart(e.cluster, e.release, e.namespace);
-      await waitFor('the release\'s objects to go', async () => (await leftovers(e)).others.length === 0, 120_000, 500);
+      await untilGone(e, (left) => left.others.length === 0, 'the release\'s objects to go');
       const left = await leftovers(e);
       assert.deepEqual(left, { crds: EXPECTED_CRDS, others: [] }, 'uninstall with crds.keep leaves the CRDs and nothing else');
 
@@ -396,10 +406,7 @@ export const STEPS: readonly Step[] = [
     title: 'uninstall without crds.keep leaves nothing',
     async run(e) {
       await uninstallChart(e.cluster, e.release, e.namespace);
-      await waitFor('the release\'s objects and CRDs to go', async () => {
-        const left = await leftovers(e);
-        return left.others.length === 0 && left.crds.length === 0;
-      }, 120_000, 500);
+      await untilGone(e, (left) => left.others.length === 0 && left.crds.length === 0, 'the release\'s objects and CRDs to go');
       assert.deepEqual(await leftovers(e), { crds: [], others: [] });
       e.installed = undefined;
     },
