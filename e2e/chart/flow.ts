@@ -124,10 +124,10 @@ async function leftovers(e: ChartE2e): Promise<{ crds: string[]; others: string[
       if (found && !others.includes(`${kind}/agent-sandbox-${p}`)) others.push(`${kind}/agent-sandbox-${p}`);
     }
   }
-  // The programs' Leases are theirs, not Helm's: they stay in the namespace, released (no
-  // holder) by the programs as they stopped; one still held means a program did not stop cleanly.
-  const leases = (await k.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: ns })).items;
-  for (const l of leases) if (l.spec?.holderIdentity) others.push(`Lease/${l.metadata!.name} (held by ${l.spec.holderIdentity})`);
+  // The controllers' leader-election Leases are the chart's (a Pod stopped by the uninstall can
+  // no longer release, nor remove, one of its own): none may be left, held or not.
+  const leases = (await k.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: ns })).items.filter((l) => (CHART_PROGRAMS as readonly string[]).includes(l.metadata!.name!));
+  for (const l of leases) others.push(`Lease/${l.metadata!.name}${l.spec?.holderIdentity ? ` (held by ${l.spec.holderIdentity})` : ''}`);
   const crds = (await k.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition()).items.map((c) => c.metadata!.name!).filter((n) => n.includes('agents.x-k8s.io'));
   return { crds: crds.sort(), others: others.sort() };
 }
