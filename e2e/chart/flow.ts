@@ -375,8 +375,13 @@ export const STEPS: readonly Step[] = [
         assert.ok(!before.has(pods[0]!.metadata!.uid!), `${program} was rolled`);
         assert.ok(pods[0]!.spec!.containers[0]!.args!.includes('--log-level=debug'), `${program} runs with the changed value`);
       }
-      const old = (await core.listNamespacedPod({ namespace: e.namespace, labelSelector: PART_OF })).items.filter((p) => before.has(p.metadata!.uid!));
-      assert.deepEqual(old.map((p) => p.metadata!.name), [], 'the old Pods are gone');
+      // The old Pods may still be stopping (the webhook drains for its shutdown delay first).
+      let old: string[] = [];
+      await waitFor('the old Pods to be gone', async () => {
+        old = (await core.listNamespacedPod({ namespace: e.namespace, labelSelector: PART_OF })).items.filter((p) => before.has(p.metadata!.uid!)).map((p) => p.metadata!.name!);
+        return old.length === 0;
+      }, 90_000, 500).catch(() => undefined);
+      assert.deepEqual(old, [], 'the old Pods are gone');
       await noForbiddenInLogs(e);
     },
   },
