@@ -124,12 +124,22 @@ async function leftovers(e: ChartE2e): Promise<{ crds: string[]; others: string[
       if (found && !others.includes(`${kind}/agent-sandbox-${p}`)) others.push(`${kind}/agent-sandbox-${p}`);
     }
   }
-  // The programs' Leases are theirs, not Helm's: they stay in the namespace, released (no
-  // holder) by the programs as they stopped; one still held means a program did not stop cleanly.
-  const leases = (await k.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: ns })).items;
-  for (const l of leases) if (l.spec?.holderIdentity) others.push(`Lease/${l.metadata!.name} (held by ${l.spec.holderIdentity})`);
+  // The controllers' leader-election Leases are the chart's (a Pod stopped by the uninstall can
+  // no longer release, nor remove, one of its own): none may be left, held or not.
+  const leases = (await k.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: ns })).items.filter((l) => (CHART_PROGRAMS as readonly string[]).includes(l.metadata!.name!));
+  for (const l of leases) others.push(`Lease/${l.metadata!.name}${l.spec?.holderIdentity ? ` (held by ${l.spec.holderIdentity})` : ''}`);
   const crds = (await k.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition()).items.map((c) => c.metadata!.name!).filter((n) => n.includes('agents.x-k8s.io'));
   return { crds: crds.sort(), others: others.sort() };
+}
+
+/** Waits until `done(leftovers)`; the error names what is still there. */
+async function untilGone(e: ChartE2e, done: (left: { crds: string[]; others: string[] }) => boolean, what: string): Promise<void> {
+  let left: { crds: string[]; others: string[] } = { crds: [], others: [] };
+  try {
+    await waitFor(what, async () => done((left = await leftovers(e))), 120_000, 500);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; still there: ${JSON.stringify(left)}`, { cause: err });
+  }
 }
 
 const EXPECTED_CRDS = ['sandboxclaims.extensions.agents.x-k8s.io', 'sandboxes.agents.x-k8s.io', 'sandboxtemplates.extensions.agents.x-k8s.io', 'sandboxwarmpools.extensions.agents.x-k8s.io'];
@@ -365,8 +375,13 @@ export const STEPS: readonly Step[] = [
         assert.ok(!before.has(pods[0]!.metadata!.uid!), `${program} was rolled`);
         assert.ok(pods[0]!.spec!.containers[0]!.args!.includes('--log-level=debug'), `${program} runs with the changed value`);
       }
-      const old = (await core.listNamespacedPod({ namespace: e.namespace, labelSelector: PART_OF })).items.filter((p) => before.has(p.metadata!.uid!));
-      assert.deepEqual(old.map((p) => p.metadata!.name), [], 'the old Pods are gone');
+      // The old Pods may still be stopping (the webhook drains for its shutdown delay first).
+      let old: string[] = [];
+      await waitFor('the old Pods to be gone', async () => {
+        old = (await core.listNamespacedPod({ namespace: e.namespace, labelSelector: PART_OF })).items.filter((p) => before.has(p.metadata!.uid!)).map((p) => p.metadata!.name!);
+        return old.length === 0;
+      }, 90_000, 500).catch(() => undefined);
+      assert.deepEqual(old, [], 'the old Pods are gone');
       await noForbiddenInLogs(e);
     },
   },
@@ -375,7 +390,7 @@ export const STEPS: readonly Step[] = [
     title: 'uninstall keeps the CRDs; the sandbox-controller and the webhook alone work',
     async run(e) {
       await uninstallChart(e.cluster, e.release, e.namespace);
-      await waitFor('the release\'s objects to go', async () => (await leftovers(e)).others.length === 0, 120_000, 500);
+      await untilGone(e, (left) => left.others.length === 0, 'the release\'s objects to go');
       const left = await leftovers(e);
       assert.deepEqual(left, { crds: EXPECTED_CRDS, others: [] }, 'uninstall with crds.keep leaves the CRDs and nothing else');
 
@@ -396,10 +411,7 @@ export const STEPS: readonly Step[] = [
     title: 'uninstall without crds.keep leaves nothing',
     async run(e) {
       await uninstallChart(e.cluster, e.release, e.namespace);
-      await waitFor('the release\'s objects and CRDs to go', async () => {
-        const left = await leftovers(e);
-        return left.others.length === 0 && left.crds.length === 0;
-      }, 120_000, 500);
+      await untilGone(e, (left) => left.others.length === 0 && left.crds.length === 0, 'the release\'s objects and CRDs to go');
       assert.deepEqual(await leftovers(e), { crds: [], others: [] });
       e.installed = undefined;
     },

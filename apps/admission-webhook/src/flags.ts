@@ -37,6 +37,11 @@ export const webhookFlags = {
     help: 'Path of a kubeconfig; empty: KUBECONFIG, ~/.kube/config or the in-cluster service account. Used to patch the caBundle and to read a pool\'s maxReplicas on scale.',
     default: '',
   },
+  'shutdown-delay': {
+    kind: 'duration',
+    help: 'After SIGTERM, how long to go on accepting connections and answering reviews (each answer closing its connection) before refusing new ones: behind a Service, the time its endpoints take to forget a stopping Pod everywhere. The Helm chart sets 5s.',
+    default: 0,
+  },
   'reload-interval': {
     kind: 'duration',
     help: 'How often the certificate and policy files are re-read in case a file-system event was missed.',

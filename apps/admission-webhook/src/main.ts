@@ -32,6 +32,7 @@ await runProgram({
       policyFile: flags['policy-file'],
       ...(certDir ? { certDir } : { dnsNames: [...list(flags['tls-dns-names']), service, `${service}.cluster.local`] }),
       reloadIntervalMs: flags['reload-interval'],
+      shutdownDelayMs: flags['shutdown-delay'],
       ...(kubeConfig ? { kubeConfig } : {}),
       caBundleTargets: flags['patch-ca-bundle']
         ? [

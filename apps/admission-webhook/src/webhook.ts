@@ -27,6 +27,8 @@ export interface WebhookOptions {
   certDir?: string;
   dnsNames?: readonly string[];
   reloadIntervalMs?: number;
+  /** How long the webhook goes on serving when asked to stop (see WebhookServer.close); default 0. */
+  shutdownDelayMs?: number;
   /** Reads pools on scale reviews and, with a generated certificate, patches caBundles. */
   kubeConfig?: KubeConnection;
   caBundleTargets?: readonly CaBundleTarget[];
@@ -125,9 +127,10 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     caBundlePatched: () => pending.size === 0,
     async stop() {
       patcher.abort();
+      // Still serving with the current policy and certificate while it drains.
+      await server.close(options.shutdownDelayMs ?? 0);
       certWatch?.close();
       policy.close();
-      await server.close();
       client?.close();
     },
   };

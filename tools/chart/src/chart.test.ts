@@ -183,6 +183,12 @@ describe('what the Pods run', () => {
     expect(r.stderr).toContain('ttl-reaper: leaderElection.enabled=false needs replicas: 1');
   });
 
+  it('makes each electing controller\'s Lease in the release namespace (so helm uninstall removes it), none when it does not elect', async () => {
+    const leases = (objects: K8sObject[]) => objects.filter((o) => o.kind === 'Lease').map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
+    expect(leases(await render())).toEqual(['claim-controller', 'sandbox-controller', 'ttl-reaper', 'warmpool-orchestrator'].map((n) => `${NAMESPACE}/${n}`));
+    expect(leases(await render(['--set', 'ttl-reaper.leaderElection.enabled=false']))).not.toContain(`${NAMESPACE}/ttl-reaper`);
+  });
+
   it('meets the restricted Pod Security Standard in every container by default', async () => {
     for (const d of (await render()).filter((o): o is Deployment => o.kind === 'Deployment')) {
       const pod = d.spec.template.spec as PodSpec & { securityContext: Record<string, unknown> };

@@ -5,6 +5,7 @@ export {
   CHART_PROGRAMS,
   chartPlan,
   chartValues,
+  umbrellaComponents,
   deepMerge,
   DEFAULT_NAMESPACE,
   DEFAULT_RELEASE,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartPlan, chartValues, CHART_PROGRAMS, deepMerge, helmInstallArgs, kindCommands, kwokManifestUrls, rolledOut, withPodDelay } from './install.ts';
+import { chartPlan, chartValues, CHART_PROGRAMS, deepMerge, umbrellaComponents, helmInstallArgs, kindCommands, kwokManifestUrls, rolledOut, withPodDelay } from './install.ts';
 
 const paths = { archive: '/cache/programs.tar', valuesFile: '/tmp/values.yaml' };
 
@@ -50,6 +50,16 @@ describe('chartValues', () => {
     expect(v['admission-webhook']).toEqual({ enabled: true });
     expect(v.crds).toEqual({ enabled: true, keep: false });
     expect(v.global).toMatchObject({ image: { registry: 'localhost:5001', tag: '9', pullPolicy: 'IfNotPresent' } });
+  });
+
+  it('switches off every other component of the umbrella chart (its image was not built)', () => {
+    const components = umbrellaComponents();
+    expect(components).toEqual(expect.arrayContaining([...CHART_PROGRAMS, 'sandbox-router']));
+    expect(components).not.toContain('crds');
+    const v = chartValues(images, { placement: { nodeSelector: {}, tolerations: [] }, pullPolicy: 'Never' }, { programs: ['sandbox-controller'] });
+    for (const c of components) expect(v[c]).toEqual({ enabled: c === 'sandbox-controller' });
+    const chartYaml = ['apiVersion: v2', 'dependencies:', '  - name: crds', '    condition: crds.enabled', '  - name: lib', '  - name: extra', '    condition: extra.enabled'].join('\n');
+    expect(umbrellaComponents(chartYaml)).toEqual(['extra']);
   });
 
   it('deepMerge replaces lists and scalars, merges objects', () => {

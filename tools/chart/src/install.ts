@@ -11,11 +11,11 @@
  * so a unit test can hold them to that.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Pod, type V1Toleration } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { ControlPlane, ownStageDocuments, readVersions, REAL_NODE_PLACEMENT, REAL_NODE_TAINT, waitFor } from '@agent-sandbox/controlplane';
 import { buildRecipe, DEFAULT_REGISTRY, imagesCacheDir, recipe, workspaceVersion, writeImagesArchive, type BuiltImage } from '@agent-sandbox/images';
 import { helmOk } from './helm.ts';
@@ -265,10 +265,21 @@ export interface InstallOptions {
 }
 
 /**
- * The values that make the chart run the built images on `cluster`: the images' registry and
- * tag, the pull policy, the placement, the programs switched on.
+ * The umbrella chart's switchable subcharts (those with a `<name>.enabled` condition in its
+ * Chart.yaml), other than the CRDs: every component a default install would run.
  */
-export function chartValues(images: Pick<ProgramImages, 'registry' | 'tag'>, cluster: Pick<ChartCluster, 'placement' | 'pullPolicy'>, options: InstallOptions = {}): Record<string, unknown> {
+export function umbrellaComponents(chartYaml = readFileSync(join(UMBRELLA_DIR, 'Chart.yaml'), 'utf8')): string[] {
+  const chart = parseYaml(chartYaml) as { dependencies?: Array<{ name: string; condition?: string }> };
+  return (chart.dependencies ?? []).filter((d) => d.condition === `${d.name}.enabled` && d.name !== 'crds').map((d) => d.name);
+}
+
+/**
+ * The values that make the chart run the built images on `cluster`: the images' registry and
+ * tag, the pull policy, the placement, the programs switched on. Every other component of the
+ * umbrella chart (one whose image was not built, such as the data plane's) is switched off: its
+ * Pods could never start where images are only loaded, never pulled.
+ */
+export function chartValues(images: Pick<ProgramImages, 'registry' | 'tag'>, cluster: Pick<ChartCluster, 'placement' | 'pullPolicy'>, options: InstallOptions = {}, components: readonly string[] = umbrellaComponents()): Record<string, unknown> {
   const programs = new Set<string>(options.programs ?? CHART_PROGRAMS);
   const base: Record<string, unknown> = {
     global: {
@@ -277,7 +288,7 @@ export function chartValues(images: Pick<ProgramImages, 'registry' | 'tag'>, clu
       tolerations: cluster.placement.tolerations,
     },
     crds: { enabled: options.crds?.enabled ?? true, keep: options.crds?.keep ?? true },
-    ...Object.fromEntries(CHART_PROGRAMS.map((p) => [p, { enabled: programs.has(p) }])),
+    ...Object.fromEntries([...new Set([...CHART_PROGRAMS, ...components])].map((p) => [p, { enabled: programs.has(p) }])),
   };
   return deepMerge(base, options.values ?? {});
 }

@@ -152,6 +152,8 @@ export class WebhookServer {
   /** Requests received and not yet answered. */
   #inFlight = 0;
   #answeredAll: (() => void) | undefined;
+  /** Stopping: answers close their connection, so the client's pool lets go of this server. */
+  #draining = false;
 
   constructor(options: WebhookServerOptions) {
     this.#server = createServer({ ...options.certificate, minVersion: 'TLSv1.2' }, reviewRequestListener(options));
@@ -163,6 +165,7 @@ export class WebhookServer {
       socket.once('close', () => this.#sockets.delete(socket));
     });
     this.#server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+      if (this.#draining && !res.headersSent) res.setHeader('connection', 'close');
       this.#inFlight++;
       res.once('close', () => {
         if (--this.#inFlight === 0) this.#answeredAll?.();
@@ -179,14 +182,24 @@ export class WebhookServer {
   }
 
   /**
-   * Stops accepting connections, lets in-flight reviews finish, then closes every connection.
+   * Stops serving. For `drainMs` first it goes on accepting connections and answering reviews,
+   * each answer with `Connection: close`: in a cluster, the API server reaches the webhook
+   * through its Service, and after the Pod is told to stop, the Service's endpoints take a
+   * moment to forget it everywhere (new connections still arrive), while connections the API
+   * server already holds in its pool stay pointed at this Pod until closed. A connection closed
+   * under a review the API server has just sent fails that review (no retry for a POST), so
+   * the pool's connections are let go at the end of an answer instead, as each is used.
+   *
+   * Then it stops accepting, lets in-flight reviews finish, and closes every connection.
    * Closing only the idle ones is not enough: Node counts a connection that has not sent a
    * request yet as busy (its headers timeout runs), and the API server keeps such spare
    * connections in its pool until its own idle timeout (90 s), so the stop would wait for them.
    */
-  async close(): Promise<void> {
+  async close(drainMs = 0): Promise<void> {
     const server = this.#server;
     if (!server.listening) return;
+    this.#draining = true;
+    if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#answeredAll = resolve));

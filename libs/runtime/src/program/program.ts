@@ -124,6 +124,12 @@ export async function runProgram<S extends FlagSpecs>(spec: ProgramSpec<S>, io: 
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
+  // Not Ready until `start` has finished: a program registers its own readiness checks as it
+  // starts, and with none yet /readyz would answer 200, so a Pod would join its Service before
+  // its server listens (seen: the webhook's new Pod refusing reviews during a rolling update).
+  let started = false;
+  health.addReadinessCheck('started', () => started);
+
   try {
     const bind = parseBindAddress(flags['health-probe-bind-address']);
     if (bind) {
@@ -131,6 +137,7 @@ export async function runProgram<S extends FlagSpecs>(spec: ProgramSpec<S>, io: 
       log.info({ address: address.address, port: address.port }, 'serving health probes');
     }
     stop = await spec.start({ flags, log, health, signal: stopping.signal });
+    started = true;
     log.info({ version: spec.version }, 'started');
   } catch (err) {
     log.fatal({ err }, 'failed to start');

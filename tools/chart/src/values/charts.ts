@@ -311,6 +311,11 @@ export const PROGRAM_DEFINITIONS: readonly ProgramDefinition[] = [
         'Fail',
       ),
       timeoutSeconds: integer('Seconds the API server waits for a review.', 5, { minimum: 1, maximum: 30 }),
+      shutdownDelaySeconds: seconds(
+        'Seconds a stopping webhook Pod goes on answering reviews, each answer closing its connection, before it refuses new ones (`--shutdown-delay`): the time the Service\'s endpoints take to forget the Pod on every node, so no review fails during a rolling update. Part of `shutdownTimeoutSeconds`.',
+        5,
+        { flag: 'shutdown-delay' },
+      ),
       namespaceSelector: custom(
         'Namespaces whose objects are reviewed; the default leaves out those labelled `agents.x-k8s.io/admission-webhook: disabled`.',
         ref('LabelSelector'),

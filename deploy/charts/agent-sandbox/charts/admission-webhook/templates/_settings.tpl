@@ -1,6 +1,7 @@
 {{- /* Generated from tools/chart/src/values/charts.ts (npm run chart:generate); do not edit. */}}
 {{- /* The admission-webhook's own flags, one per setting value. */}}
 {{- define "admission-webhook.settingsArgs" -}}
+- {{ printf "--shutdown-delay=%vs" .Values.shutdownDelaySeconds | quote }}
 - {{ printf "--secure-pod-defaults=%v" .Values.policy.securePodDefaults | quote }}
 - {{ printf "--default-runtime-class=%v" .Values.policy.defaultRuntimeClass | quote }}
 - {{ printf "--runtime-class-by-namespace=%s" (include "agent-sandbox-lib.keyValueList" .Values.policy.runtimeClassByNamespace) | quote }}

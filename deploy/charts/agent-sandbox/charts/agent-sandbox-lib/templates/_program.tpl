@@ -1,7 +1,7 @@
 {{- /*
 Everything a program's subchart installs but its RBAC (templates/rbac.yaml, generated):
-ServiceAccount, Deployment, PodDisruptionBudget, and the metrics Service and ServiceMonitor when
-asked for. Called with a dict: `context` (the subchart's root context) and `extra`, what the
+ServiceAccount, Deployment, a controller's leader-election Lease, PodDisruptionBudget, and the
+metrics Service and ServiceMonitor when asked for. Called with a dict: `context` (the subchart's root context) and `extra`, what the
 program adds to its Pod: `args`, `ports`, `volumes`, `volumeMounts` (lists) and `podAnnotations`
 (a map).
 */}}
@@ -11,6 +11,10 @@ program adds to its Pod: `args`, `ports`, `volumes`, `volumeMounts` (lists) and 
 {{- include "agent-sandbox-lib.serviceAccount" $ctx }}
 ---
 {{- include "agent-sandbox-lib.deployment" . }}
+{{- if and (hasKey $ctx.Values "leaderElection") (eq (include "agent-sandbox-lib.leaderElect" $ctx) "true") }}
+---
+{{- include "agent-sandbox-lib.lease" $ctx }}
+{{- end }}
 {{- if $ctx.Values.podDisruptionBudget.enabled }}
 ---
 {{- include "agent-sandbox-lib.podDisruptionBudget" $ctx }}
@@ -24,6 +28,22 @@ program adds to its Pod: `args`, `ports`, `volumes`, `volumeMounts` (lists) and 
 {{- include "agent-sandbox-lib.serviceMonitor" $ctx }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{- /*
+The leader-election Lease (named after the program, as the program names it), made with the
+release and removed with it. The program would make it itself, but then `helm uninstall` would
+leave it behind, held: the uninstall removes the ServiceAccount and the Role together with the
+Deployment, so the Pods, stopped after that, may no longer release it.
+*/}}
+{{- define "agent-sandbox-lib.lease" }}
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: {{ include "agent-sandbox-lib.name" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "agent-sandbox-lib.labels" . | nindent 4 }}
 {{- end }}
 
 {{- define "agent-sandbox-lib.serviceAccount" }}
