@@ -196,15 +196,20 @@ process.on('exit', () => {
 });
 
 async function main(): Promise<void> {
-  let cluster: ControlPlane | undefined;
+  /** Takes down the cluster this run made (none when KUBECONFIG names one). */
+  let takeDownCluster: (() => Promise<void>) | undefined;
   let kubeconfig = process.env.KUBECONFIG;
   if (!kubeconfig) {
     const made = await ControlPlane.up({ name: `bench-fp-${process.pid}`, ownerPid: process.pid, progress: (l) => console.error(`controlplane: ${l}`) });
+    // Once, whoever asks first: the interrupt, or the end of main() (which the interrupt's
+    // killed programs make throw).
+    let down: Promise<void> | undefined;
+    const takeDown = () => (down ??= made.down());
     onInterrupt(() => {
       for (const c of live) c.kill('SIGKILL');
-      return made.down();
+      return takeDown();
     });
-    cluster = made;
+    takeDownCluster = takeDown;
     kubeconfig = made.kubeconfigPath;
   }
   const kc = new KubeConfig();
@@ -254,7 +259,7 @@ async function main(): Promise<void> {
         benchmark: 'footprint',
         node: process.version,
         variants,
-        cluster: cluster ? 'local control plane (kwok, fast profile)' : kubeconfig,
+        cluster: takeDownCluster ? 'local control plane (kwok, fast profile)' : kubeconfig,
         results,
       }, null, 1),
     );
@@ -262,7 +267,7 @@ async function main(): Promise<void> {
     for (const c of live) c.kill('SIGKILL');
     await client.delete(Kinds.Namespace, { name: namespace }).catch(() => undefined);
     client.close();
-    await cluster?.down();
+    await takeDownCluster?.();
   }
 }
 

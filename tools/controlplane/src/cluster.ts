@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Node } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -686,8 +687,12 @@ export class ControlPlane {
     }, 60_000, 200);
   }
 
+  /** Written whole or not at all (a temporary file renamed over it): a reader, or a second save racing this one, never sees half a file. */
   async #saveState(): Promise<void> {
-    await writeFile(join(this.dir, 'state.json'), JSON.stringify(this.#state, null, 2) + '\n');
+    const file = join(this.dir, 'state.json');
+    const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    await writeFile(temporary, JSON.stringify(this.#state, null, 2) + '\n');
+    await rename(temporary, file);
   }
 }
 
