@@ -17,7 +17,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { request, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,6 +25,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
+import { apiserverRequests, WRITE_VERBS } from './src/apiserver-requests.ts';
 import { clusterPids, cpuMs } from './src/proc.ts';
 
 const { values: args } = parseArgs({
@@ -56,29 +56,7 @@ const kc = new KubeConfig();
 kc.loadFromDefault();
 const client = new KubeClient(kc);
 
-async function apiserverMetrics(): Promise<Map<string, number>> {
-  const opts: RequestOptions = {};
-  await kc.applyToHTTPSOptions(opts);
-  const url = new URL('/metrics', kc.getCurrentCluster()!.server);
-  const text = await new Promise<string>((resolve, reject) => {
-    const req = request(url, { ...opts, method: 'GET' }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE', 'GET'].includes(labels.verb!)) continue;
-    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}${labels.code === '409' ? ' (409 Conflict)' : ''}`;
-    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
-}
+const apiserverMetrics = () => apiserverRequests(kc, [...WRITE_VERBS, 'GET']);
 
 /**
  * The kubeconfig a program runs with: by default (`--identity serviceaccount`) a token of its own

@@ -10,11 +10,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
-import { ControlPlane } from '@agent-sandbox/controlplane';
+import { ControlPlane, freePort } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -134,17 +133,6 @@ async function main(): Promise<void> {
     client.close();
     await cluster?.down();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 function round(n: number): number {

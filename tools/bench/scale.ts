@@ -22,8 +22,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request, type RequestOptions } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,10 +29,11 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { nameHash, WARM_POOL_SANDBOX_LABEL } from '@agent-sandbox/api';
 import { installCrds } from '@agent-sandbox/api/crds';
-import { ControlPlane, serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
+import { ControlPlane, freePort, serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { onInterrupt } from './src/interrupt.ts';
+import { apiserverRequests, WRITE_VERBS } from './src/apiserver-requests.ts';
 import { clusterPids, cpuMs } from './src/proc.ts';
 
 const { values: args } = parseArgs({
@@ -86,17 +85,6 @@ function rssBytes(pid: number | undefined): number {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 // ---- cluster ---------------------------------------------------------------------------------
 
 let cluster: ControlPlane | undefined;
@@ -119,33 +107,8 @@ kc.loadFromFile(kubeconfigPath);
 const client = new KubeClient(kc);
 const controlPlanePids = clusterPids(kubeconfigPath);
 
-async function apiserverText(path: string): Promise<string> {
-  const opts: RequestOptions = {};
-  await kc.applyToHTTPSOptions(opts);
-  const url = new URL(path, kc.getCurrentCluster()!.server);
-  return new Promise<string>((resolve, reject) => {
-    const req = request(url, { ...opts, method: 'GET' }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** The API server's write requests so far, by verb and resource (409s apart). */
-async function apiWrites(): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const line of (await apiserverText('/metrics')).split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE'].includes(labels.verb!)) continue;
-    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}${labels.code === '409' ? ' (409)' : ''}`;
-    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
-}
+const apiWrites = () => apiserverRequests(kc, WRITE_VERBS);
 
 function writesPer(before: Map<string, number>, after: Map<string, number>, per: number): { total: number; byResource: Record<string, number> } {
   const byResource: Record<string, number> = {};
