@@ -100,6 +100,10 @@ async function leftovers(e: ChartE2e): Promise<{ crds: string[]; others: string[
   const adm = k.makeApiClient(AdmissionregistrationV1Api);
   const others = [
     ...names((await k.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: ns, ...sel })).items, 'Deployment'),
+    // Pods still stopping count too: a webhook Pod draining for its shutdown delay still serves
+    // behind a new install's Service (kube-proxy sends to a terminating endpoint while none is
+    // Ready) with the certificate of the uninstalled release.
+    ...names((await core.listNamespacedPod({ namespace: ns, ...sel })).items, 'Pod'),
     ...names((await core.listNamespacedServiceAccount({ namespace: ns, ...sel })).items, 'ServiceAccount'),
     ...names((await core.listNamespacedService({ namespace: ns, ...sel })).items, 'Service'),
     ...names((await core.listNamespacedSecret({ namespace: ns, ...sel })).items, 'Secret'),
