@@ -25,7 +25,7 @@
  * Uses the cluster named by KUBECONFIG, else starts a local control plane and removes it after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,7 @@ import { installCrds } from '@agent-sandbox/api/crds';
 import { ControlPlane, freePort } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
-import { cpuMs } from './src/proc.ts';
+import { cpuMs, residentBytes } from './src/proc.ts';
 import { onInterrupt } from './src/interrupt.ts';
 import { retryTooManyRequests } from './src/retry.ts';
 
@@ -141,9 +141,8 @@ async function waitIdle(pid: number, minMs: number, timeoutMs = 60_000): Promise
 }
 
 function procMemory(pid: number): { rssMB: number; anonMB: number; fileMB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMB: mb(kb('VmRSS') * 1024), anonMB: mb(kb('RssAnon') * 1024), fileMB: mb((kb('RssFile') + kb('RssShmem')) * 1024) };
+  const { rss, anon, file } = residentBytes(pid);
+  return { rssMB: mb(rss), anonMB: mb(anon), fileMB: mb(file) };
 }
 
 async function heap(port: number): Promise<{ heapUsedMB: number; heapTotalMB: number }> {

@@ -8,13 +8,13 @@
  * Uses the cluster named by KUBECONFIG, else starts a local control plane and removes it after.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { ControlPlane, freePort } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
+import { cpuMs } from './src/proc.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SandboxKind: ResourceKind = { group: 'agents.x-k8s.io', version: 'v1beta1', kind: 'Sandbox', plural: 'sandboxes', namespaced: true };
@@ -32,13 +32,7 @@ const { values } = parseArgs({
 const count = Number(values.count);
 const createConcurrency = Number(values['create-concurrency']);
 
-/** user + system CPU seconds of a process, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / 100; // USER_HZ is 100 on Linux
-}
+const cpuSeconds = (pid: number) => cpuMs(pid) / 1000;
 
 async function main(): Promise<void> {
   let cluster: ControlPlane | undefined;

@@ -21,7 +21,7 @@
  * cluster (kwok nodes sized for the Pods) unless KUBECONFIG names one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,7 +34,7 @@ import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sa
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { onInterrupt } from './src/interrupt.ts';
 import { apiserverRequests, WRITE_VERBS } from './src/apiserver-requests.ts';
-import { clusterPids, cpuMs } from './src/proc.ts';
+import { clusterPids, cpuMs, residentBytes } from './src/proc.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,15 +75,7 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 const log = (line: string) => process.stderr.write(`scale: ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const MiB = 1024 * 1024;
 
-/** Resident set of a process in bytes, from /proc (NaN once gone). */
-function rssBytes(pid: number | undefined): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
+const rssBytes = (pid: number | undefined) => residentBytes(pid).rss;
 
 // ---- cluster ---------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 /**
- * CPU accounting for the benchmarks that run against a cluster made by `npm run cluster -- up`
- * on this machine: the control plane's pids from its state.json, and CPU time from /proc.
+ * Process accounting for the benchmarks, from /proc: CPU time and resident memory of a process,
+ * and the pids of a control plane made by `npm run cluster -- up` on this machine (its state.json).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,18 @@ export function cpuMs(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** Resident memory of a process in bytes: all of it, and its anonymous and file-backed (with shared memory) parts; NaN once it is gone. */
+export function residentBytes(pid: number | undefined): { rss: number; anon: number; file: number } {
+  let status = '';
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return { rss: NaN, anon: NaN, file: NaN };
+  }
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') };
 }
 
 /** The control plane's processes by component, from the state.json beside `<cluster>/kubeconfig/admin.yaml`; empty if there is none. */
