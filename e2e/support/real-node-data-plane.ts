@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SANDBOX, SANDBOX_CLAIM, SANDBOX_TEMPLATE, SANDBOX_WARM_POOL } from '@agent-sandbox/api';
-import { buildProgramImages, helm as helmOk } from '@agent-sandbox/chart-tools';
+import { buildProgramImages, helm as helmOk, realNodeRuntimePodSpec } from '@agent-sandbox/chart-tools';
 import { httpGet, REAL_NODE_PLACEMENT, waitFor, type ControlPlane } from '@agent-sandbox/controlplane';
 import { Kinds, type KubeObject } from '@agent-sandbox/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -36,41 +36,6 @@ export async function loadDataPlaneImages(cluster: ControlPlane): Promise<{ runt
   const images = await buildProgramImages(DATA_PLANE_PROGRAMS);
   await node.importImages(images.archive);
   return { runtime: images.refs['sandbox-runtime']!, router: images.refs['sandbox-router']! };
-}
-
-/** The pod spec of a sandbox running our runtime on the real node, hardened as a template should be. */
-export function runtimePodSpec(image: string): Record<string, unknown> {
-  return {
-    ...REAL_NODE_PLACEMENT,
-    terminationGracePeriodSeconds: 2,
-    automountServiceAccountToken: false,
-    enableServiceLinks: false,
-    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-    containers: [
-      {
-        name: 'runtime',
-        image,
-        // Loaded into the node, never pulled.
-        imagePullPolicy: 'Never',
-        ports: [{ name: 'http', containerPort: 8888 }],
-        // A probe that may take 5 s: on a loaded shared machine a 1 s one flaps a Ready sandbox to
-        // not Ready in the middle of a test (the router then answers 503).
-        readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1, timeoutSeconds: 5 },
-        // Room for a fork bomb at the node's podPidsLimit (~150 KiB of its own per bash) beside the runtime.
-        resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { memory: '512Mi' } },
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-        // The root is read-only: the base directory and /tmp are the sandbox's writable places.
-        volumeMounts: [
-          { name: 'workspace', mountPath: '/app' },
-          { name: 'tmp', mountPath: '/tmp' },
-        ],
-      },
-    ],
-    volumes: [
-      { name: 'workspace', emptyDir: {} },
-      { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
-    ],
-  };
 }
 
 function helm(args: string[], kubeconfigPath: string): Promise<string> {
@@ -167,7 +132,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
       apiVersion: SANDBOX_TEMPLATE.apiVersion,
       kind: SANDBOX_TEMPLATE.kind,
       metadata: { name: templateName, namespace: ns },
-      spec: { podTemplate: { spec: runtimePodSpec(images.runtime) } },
+      spec: { podTemplate: { spec: realNodeRuntimePodSpec(images.runtime) } },
     });
     await suite.admin.create(SANDBOX_WARM_POOL, {
       apiVersion: SANDBOX_WARM_POOL.apiVersion,

@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { SANDBOX, SANDBOX_CLAIM, SANDBOX_TEMPLATE, SANDBOX_WARM_POOL } from '@agent-sandbox/api';
 import { installCrds } from '@agent-sandbox/api/crds';
-import { buildProgramImages, helm as helmOk } from '@agent-sandbox/chart-tools';
+import { buildProgramImages, helm as helmOk, realNodeRuntimePodSpec } from '@agent-sandbox/chart-tools';
 import { ControlPlane, REAL_NODE_PLACEMENT, waitFor } from '@agent-sandbox/controlplane';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { Kinds, KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
@@ -236,30 +236,7 @@ try {
     apiVersion: SANDBOX_TEMPLATE.apiVersion,
     kind: SANDBOX_TEMPLATE.kind,
     metadata: { name: 'python-runtime', namespace: ns },
-    spec: {
-      podTemplate: {
-        spec: {
-          ...REAL_NODE_PLACEMENT,
-          terminationGracePeriodSeconds: 2,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: 'runtime',
-              image: runtimeImage,
-              imagePullPolicy: 'Never',
-              ports: [{ name: 'http', containerPort: 8888 }],
-              readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
-              resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { memory: '256Mi' } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-              volumeMounts: [{ name: 'workspace', mountPath: '/app' }, { name: 'tmp', mountPath: '/tmp' }],
-            },
-          ],
-          volumes: [{ name: 'workspace', emptyDir: {} }, { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }],
-        },
-      },
-    },
+    spec: { podTemplate: { spec: realNodeRuntimePodSpec(runtimeImage) } },
   });
   await admin.create(SANDBOX_WARM_POOL, {
     apiVersion: SANDBOX_WARM_POOL.apiVersion,

@@ -31,3 +31,4 @@ export {
   type ProgramImages,
   type StepId,
 } from './install.ts';
+export { realNodeRuntimePodSpec } from './runtime-pod.ts';
