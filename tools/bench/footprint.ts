@@ -132,9 +132,11 @@ async function waitIdle(pid: number, minMs: number, timeoutMs = 60_000): Promise
   for (;;) {
     const now = performance.now();
     samples.push({ t: now, cpu: cpuMs(pid) });
-    while (samples.length > 1 && now - samples[0]!.t > 3_000) samples.shift();
+    // Keep the newest sample at least 3 s old as the window's start (dropping every sample older
+    // than 3 s instead left a window of 2.75 s with 250 ms steps: never long enough).
+    while (samples.length > 2 && now - samples[1]!.t >= 3_000) samples.shift();
     const first = samples[0]!;
-    if (now - t0 >= minMs && now - first.t >= 2_900 && (samples.at(-1)!.cpu - first.cpu) / (now - first.t) < 0.01) return Math.round(now - t0);
+    if (now - t0 >= minMs && now - first.t >= 3_000 && (samples.at(-1)!.cpu - first.cpu) / (now - first.t) < 0.01) return Math.round(now - t0);
     if (now - t0 > timeoutMs) return -Math.round(now - t0);
     await sleep(250);
   }
