@@ -198,6 +198,12 @@ process.on('exit', () => {
 async function main(): Promise<void> {
   /** Takes down the cluster this run made (none when KUBECONFIG names one). */
   let takeDownCluster: (() => Promise<void>) | undefined;
+  // On Ctrl-C the running program goes too ('exit' handlers do not run on a signal), and the
+  // cluster if this run made it.
+  onInterrupt(() => {
+    for (const c of live) c.kill('SIGKILL');
+    return takeDownCluster?.();
+  });
   let kubeconfig = process.env.KUBECONFIG;
   if (!kubeconfig) {
     const made = await ControlPlane.up({ name: `bench-fp-${process.pid}`, ownerPid: process.pid, progress: (l) => console.error(`controlplane: ${l}`) });
@@ -205,10 +211,6 @@ async function main(): Promise<void> {
     // killed programs make throw).
     let down: Promise<void> | undefined;
     const takeDown = () => (down ??= made.down());
-    onInterrupt(() => {
-      for (const c of live) c.kill('SIGKILL');
-      return takeDown();
-    });
     takeDownCluster = takeDown;
     kubeconfig = made.kubeconfigPath;
   }
