@@ -6,7 +6,10 @@
  * benchmark's (tools/bench/footprint.ts); this guards against a regression such as a library
  * loaded whole again.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCertificateAuthority } from '@agent-sandbox/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { programSuite, startProgram, type Program, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
 
@@ -32,6 +35,17 @@ function cpuMs(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+
+/** A directory holding tls.crt and tls.key for 127.0.0.1, as a mounted Secret would. */
+async function servingCertificateDir(): Promise<string> {
+  const ca = await createCertificateAuthority('idle-footprint-ca', 1);
+  const leaf = await ca.issue({ commonName: 'admission-webhook', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server', validDays: 1 });
+  certDir = mkdtempSync(join(tmpdir(), 'idle-footprint-tls-'));
+  writeFileSync(join(certDir, 'tls.crt'), leaf.certPem);
+  writeFileSync(join(certDir, 'tls.key'), leaf.keyPem, { mode: 0o600 });
+  return certDir;
+}
+let certDir: string | undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,17 +75,19 @@ describe('idle footprint', () => {
     await Promise.all([
       ...PROGRAMS.map(async ({ program, args }) => running.set(program, await suite.start(program, args, { bundle: true }))),
       // The webhook watches nothing (the harness's --watch-namespace is not its flag): it
-      // starts alone, and with no caBundle to patch it makes no API request.
+      // starts alone, and with no caBundle to patch it makes no API request. As the chart runs
+      // it: its serving certificate mounted (so the X.509 library is never loaded).
       (async () =>
         running.set(
           'admission-webhook',
-          await startProgram('admission-webhook', ['--health-probe-bind-address=127.0.0.1:0', '--bind-address=127.0.0.1:0', '--patch-ca-bundle=false'], { bundle: true }),
+          await startProgram('admission-webhook', ['--health-probe-bind-address=127.0.0.1:0', '--bind-address=127.0.0.1:0', '--patch-ca-bundle=false', `--tls-cert-dir=${await servingCertificateDir()}`], { bundle: true }),
         ))(),
     ]);
   });
   afterAll(async () => {
     await running.get('admission-webhook')?.stop();
     await suite?.teardown();
+    if (certDir) rmSync(certDir, { recursive: true, force: true });
   });
 
   it.each([...PROGRAMS.map((p) => p.program), 'admission-webhook' as const])(`%s stays under ${GOAL_MB} MB resident (+${Math.round((TOLERANCE - 1) * 100)}%) when ready and idle`, async (program) => {

@@ -20,12 +20,16 @@
  * Run `npm run build` first. Prints one JSON object.
  *
  *   node tools/bench/footprint.ts [--counts=0,1000,10000] [--programs=sandbox-controller,...] [--starts=3] [--idle-seconds=5]
- *                                 [--compare-bundle=… [--compare-node-flags=…]]
+ *                                 [--compare-bundle=… [--compare-node-flags=…] [--compare-env='K=V …']] [--env='K=V …']
+ *
+ * `--env` and `--compare-env` add environment variables to a variant's programs (e.g. glibc's
+ * `MALLOC_ARENA_MAX`). NODE_EXTRA_CA_CERTS is never passed on: the images do not set it, and
+ * with it Node parses that bundle of certificates at start (~1 MB resident).
  *
  * Uses the cluster named by KUBECONFIG, else starts a local control plane and removes it after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +38,7 @@ import { installCrds } from '@agent-sandbox/api/crds';
 import { ControlPlane, freePort } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
+import { createCertificateAuthority } from '@agent-sandbox/pki';
 import { cpuMs, residentBytes } from './src/proc.ts';
 import { onInterrupt } from './src/interrupt.ts';
 import { retryTooManyRequests } from './src/retry.ts';
@@ -61,6 +66,8 @@ const { values } = parseArgs({
      */
     'compare-bundle': { type: 'string' },
     'compare-node-flags': { type: 'string', default: '' },
+    env: { type: 'string', default: '' },
+    'compare-env': { type: 'string', default: '' },
   },
 });
 const counts = values.counts.split(',').map(Number).sort((a, b) => a - b);
@@ -70,17 +77,24 @@ interface Variant {
   label: string;
   bundle: string;
   nodeFlags: string[];
+  env: Record<string, string>;
 }
+const envOf = (text: string): Record<string, string> =>
+  Object.fromEntries(text.split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const starts = Math.max(1, Number(values.starts));
 const idleMs = Number(values['idle-seconds']) * 1000;
 /** The node flags npm start and the images give the programs (overridable, to compare). */
 const nodeFlags = values['node-flags'] !== undefined ? values['node-flags'].split(' ').filter(Boolean) : [...PROGRAM_NODE_FLAGS];
 const variants: Variant[] = [
-  ...(values['compare-bundle'] ? [{ label: 'compare', bundle: values['compare-bundle'], nodeFlags: values['compare-node-flags'].split(' ').filter(Boolean) }] : []),
-  { label: 'main', bundle: values.bundle, nodeFlags },
+  ...(values['compare-bundle'] ? [{ label: 'compare', bundle: values['compare-bundle'], nodeFlags: values['compare-node-flags'].split(' ').filter(Boolean), env: envOf(values['compare-env']) }] : []),
+  { label: 'main', bundle: values.bundle, nodeFlags, env: envOf(values.env) },
 ];
 for (const v of variants) for (const p of programs) if (!existsSync(join(ROOT, 'apps', p, v.bundle))) throw new Error(`apps/${p}/${v.bundle} is missing: run npm run build first`);
 
+function withoutExtraCaCerts(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _machine, ...rest } = env;
+  return rest;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -92,16 +106,30 @@ interface Running {
   readyMs: number;
 }
 
+let certDir: Promise<string> | undefined;
+/** A directory with tls.crt and tls.key for 127.0.0.1, made once. */
+function servingCertificateDir(): Promise<string> {
+  return (certDir ??= (async () => {
+    const ca = await createCertificateAuthority('footprint-bench-ca', 1);
+    const leaf = await ca.issue({ commonName: 'admission-webhook', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server', validDays: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'footprint-webhook-tls-'));
+    writeFileSync(join(dir, 'tls.crt'), leaf.certPem);
+    writeFileSync(join(dir, 'tls.key'), leaf.keyPem, { mode: 0o600 });
+    return dir;
+  })());
+}
+
 async function startOne(program: Program, kubeconfig: string, namespace: string, variant: Variant = variants.at(-1)!): Promise<Running> {
   const port = await freePort();
   const extra: string[] = [];
-  if (program === 'admission-webhook') extra.push(`--bind-address=127.0.0.1:${await freePort()}`, '--patch-ca-bundle=false');
+  // The webhook as the chart runs it: its serving certificate mounted from a Secret.
+  if (program === 'admission-webhook') extra.push(`--bind-address=127.0.0.1:${await freePort()}`, '--patch-ca-bundle=false', `--tls-cert-dir=${await servingCertificateDir()}`);
   if (program === 'sandbox-router') extra.push(`--bind-address=127.0.0.1:${await freePort()}`);
   if (ELECTED.has(program)) extra.push('--leader-elect');
   const t0 = performance.now();
   const child = spawn(process.execPath, [...variant.nodeFlags, join(ROOT, 'apps', program, variant.bundle), `--health-probe-bind-address=127.0.0.1:${port}`, '--log-level=warn', ...(program === 'admission-webhook' ? [] : [`--watch-namespace=${namespace}`]), ...extra], {
     cwd: ROOT,
-    env: { ...process.env, KUBECONFIG: kubeconfig, POD_NAMESPACE: namespace },
+    env: { ...withoutExtraCaCerts(process.env), ...variant.env, KUBECONFIG: kubeconfig, POD_NAMESPACE: namespace },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   live.add(child);
@@ -269,6 +297,7 @@ async function main(): Promise<void> {
     for (const c of live) c.kill('SIGKILL');
     await client.delete(Kinds.Namespace, { name: namespace }).catch(() => undefined);
     client.close();
+    if (certDir) rmSync(await certDir, { recursive: true, force: true });
     await takeDownCluster?.();
   }
 }

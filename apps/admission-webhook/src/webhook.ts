@@ -13,7 +13,6 @@ import type { Policy } from './policy/policy.ts';
 import { WebhookMetrics } from './server/metrics.ts';
 import { WebhookServer } from './server/webhook-server.ts';
 import { checkCertificatePair, loadCertificateDir, watchCertificateDir, type LoadedCertificate } from './tls/certificate-files.ts';
-import { generateServingCertificate } from './tls/generate.ts';
 import type { FileWatch } from './util/file-watch.ts';
 import { systemNanoClock, type NanoClock } from './util/timestamp.ts';
 
@@ -67,6 +66,9 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     certificate = await loadCertificateDir(options.certDir);
     log.info({ dir: options.certDir, notAfter: certificate.notAfter.toISOString() }, 'serving certificate loaded');
   } else {
+    // Loaded only here: the X.509 library is most of the bundle's start-up memory, and an
+    // installed webhook (certificate mounted from a Secret) never needs it.
+    const { generateServingCertificate } = await import('./tls/generate.ts');
     const generated = await generateServingCertificate(options.dnsNames ?? ['localhost', '127.0.0.1']);
     certificate = checkCertificatePair(Buffer.from(generated.certPem), Buffer.from(generated.keyPem));
     caPem = generated.caPem;

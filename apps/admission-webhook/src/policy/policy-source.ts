@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '@agent-sandbox/telemetry';
 import { FileWatch } from '../util/file-watch.ts';
-import { overlayPolicyFile } from './policy-file.ts';
 import type { Policy } from './policy.ts';
 
 export interface PolicySourceOptions {
@@ -36,6 +35,8 @@ export class PolicySource {
   async start(): Promise<void> {
     const { file, base, intervalMs, log } = this.#options;
     if (!file) return;
+    // The YAML parser is loaded only when there is a file to parse.
+    const { overlayPolicyFile } = await import('./policy-file.ts');
     const text = await readFile(file);
     this.#policy = overlayPolicyFile(base, text.toString('utf8'), file);
     this.#watch = new FileWatch(
