@@ -5,7 +5,11 @@
  * object.
  *
  *   KUBECONFIG=… node tools/bench/claims.ts [--rate 50] [--seconds 20] [--pool 300] [--replicas 1] [--workers 64] [--identity serviceaccount|admin]
+ *        [--bundle [--node-flags='…']]
  *
+ * The programs run from their TypeScript sources, or with --bundle from apps/<program>/dist/main.js
+ * (`npm run build` first) with the images' Node flags, or `--node-flags` instead of them (to
+ * measure what a flag costs in CPU per claim).
  * The programs run as their own ServiceAccounts (a token, as in a cluster) unless --identity admin.
  *
  * Latency: claim create sent → Ready=True seen by this client's own watch on the claims.
@@ -27,6 +31,7 @@ import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { apiserverRequests, WRITE_VERBS } from './src/apiserver-requests.ts';
 import { clusterPids, cpuMs } from './src/proc.ts';
+import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,12 +42,15 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '64' },
     'skip-refill': { type: 'boolean', default: false },
     identity: { type: 'string', default: 'serviceaccount' },
+    bundle: { type: 'boolean', default: false },
+    'node-flags': { type: 'string' },
   },
 });
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const POOL = Number(args.pool);
 const ROOT = join(import.meta.dirname, '..', '..');
+const NODE_FLAGS = args['node-flags'] !== undefined ? args['node-flags'].split(' ').filter(Boolean) : [...PROGRAM_NODE_FLAGS];
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 
 const kind = (group: string, k: string, plural: string): ResourceKind => ({ group, version: 'v1beta1', kind: k, plural, namespaced: true });
@@ -74,7 +82,8 @@ async function kubeconfigFor(program: string): Promise<string> {
 }
 
 async function startProgram(program: string, extra: string[]): Promise<ChildProcess> {
-  const child = spawn(NODE, [join(ROOT, 'apps', program, 'src', 'main.ts'), `--kubeconfig=${await kubeconfigFor(program)}`, `--watch-namespace=${NS}`, '--health-probe-bind-address=127.0.0.1:0', '--log-level=error', ...extra], {
+  const entry = args.bundle ? [...NODE_FLAGS, join(ROOT, 'apps', program, 'dist', 'main.js')] : [join(ROOT, 'apps', program, 'src', 'main.ts')];
+  const child = spawn(NODE, [...entry, `--kubeconfig=${await kubeconfigFor(program)}`, `--watch-namespace=${NS}`, '--health-probe-bind-address=127.0.0.1:0', '--log-level=error', ...extra], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -109,7 +118,7 @@ const children = await Promise.all([
 ]);
 const processes: Record<string, number | undefined> = { ...clusterPids(process.env.KUBECONFIG), ...Object.fromEntries(programs.map((p, i) => [p, children[i]!.pid])), bench: process.pid };
 const cpuNow = () => Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuMs(pid)]));
-const result: Record<string, unknown> = { rate: RATE, seconds: SECONDS, pool: POOL, claimControllerReplicas: Number(args.replicas), identity: args.identity };
+const result: Record<string, unknown> = { rate: RATE, seconds: SECONDS, pool: POOL, claimControllerReplicas: Number(args.replicas), identity: args.identity, programs: args.bundle ? { bundle: 'dist/main.js', nodeFlags: NODE_FLAGS } : 'sources' };
 try {
   await client.create(TemplateKind, { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxTemplate', metadata: { name: 't', namespace: NS }, spec: { podTemplate: { spec: { containers: [{ name: 'main', image: 'img:1' }] } } } });
   const poolObj = (name: string) => ({ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool', metadata: { name, namespace: NS }, spec: { replicas: POOL, sandboxTemplateRef: { name: 't' } } });
