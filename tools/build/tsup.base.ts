@@ -75,6 +75,10 @@ export function selfContainedProgramBuild(entry = 'src/main.ts'): Options {
     // inlined, its whole surface would be most of the bundle.
     external: ['@kubernetes/client-node'],
     skipNodeModulesBundle: false,
+    // The whole source text stays in the heap: no comments or indentation (names are kept, so
+    // stack traces still read; the source map has the rest).
+    minifyWhitespace: true,
+    minifySyntax: true,
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     // Keep `node:` prefixes for builtinsWithoutFacades (tsup's own plugin would mark them external first).
     removeNodeProtocol: false,
