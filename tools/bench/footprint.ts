@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
 import { ControlPlane, freePort } from '@agent-sandbox/controlplane';
-import { KubeClient, Kinds, type ResourceKind } from '@agent-sandbox/runtime';
+import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { createCertificateAuthority } from '@agent-sandbox/pki';
 import { cpuMs, residentBytes } from './src/proc.ts';
@@ -201,16 +201,18 @@ async function populate(client: KubeClient, namespace: string, count: number): P
   );
 }
 
-/** Runs the sandbox-controller until every Sandbox has its Pod and the controller is idle. */
+/** Runs the sandbox-controller until every Sandbox is Ready (its Pod running) and the controller is idle. */
 async function converge(client: KubeClient, kubeconfig: string, namespace: string, count: number): Promise<void> {
   const r = await startOne('sandbox-controller', kubeconfig, namespace);
+  const isReady = (s: { status?: { conditions?: Array<{ type: string; status: string }> } }) => s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
   try {
     const deadline = Date.now() + 1_800_000;
     for (;;) {
-      const pods = (await client.list(Kinds.Pod, { namespace })).items.length;
-      if (pods >= count) break;
-      if (Date.now() > deadline) throw new Error(`only ${pods} of ${count} Pods after 30 min`);
-      await sleep(1_000);
+      // Pods that exist are not enough: while they start, the controller still writes every status.
+      const ready = (await client.list<{ status?: { conditions?: Array<{ type: string; status: string }> } } & KubeObject>(SandboxKind, { namespace })).items.filter(isReady).length;
+      if (ready >= count) break;
+      if (Date.now() > deadline) throw new Error(`only ${ready} of ${count} Sandboxes Ready after 30 min`);
+      await sleep(5_000);
     }
     await waitIdle(r.child.pid!, 0);
   } finally {
