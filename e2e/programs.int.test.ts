@@ -15,9 +15,9 @@ function entry(program: string): string {
   return file;
 }
 
-function runToEnd(program: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runToEnd(program: string, args: string[], nodeArgs: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry(program), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, entry(program), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c));
@@ -48,6 +48,17 @@ describe.each(PROGRAMS)('%s', (program) => {
     expect(stdout).toMatch(new RegExp(`^Usage: ${program} \\[flags\\]`));
     expect(stdout).toMatch(/--health-probe-bind-address string .*\[env HEALTH_PROBE_BIND_ADDRESS; default ":8081"\]/);
     expect(stdout).toMatch(/--log-level string .*\[env LOG_LEVEL; default "info"\]/);
+  });
+
+  // Each built-in costs resident memory in every replica; these two are needed only on paths the
+  // programs never take (prom-client's Pushgateway, a failed assert in pino's streams).
+  it('loads no built-in it may never use (zlib, assert) when its modules load', async () => {
+    const listOnExit = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\nLOADED '+JSON.stringify(process.moduleLoadList)))`;
+    const { code, stderr } = await runToEnd(program, ['--help'], [`--import=${listOnExit}`]);
+    expect(code).toBe(0);
+    const loaded = (JSON.parse(stderr.slice(stderr.lastIndexOf('LOADED ') + 7)) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
+    expect(loaded).toContain('http'); // the list is Node's own: it names what was loaded
+    expect(loaded.filter((m) => ['zlib', 'assert'].includes(m))).toEqual([]);
   });
 
   it('refuses an unknown flag with exit 2 and a message naming it', async () => {

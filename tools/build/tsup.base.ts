@@ -19,7 +19,42 @@ const builtinsWithoutFacades: NonNullable<Options['esbuildPlugins']>[number] = {
       return BUILTINS.has(name) ? { path: name, namespace: 'node-builtin' } : undefined;
     });
     build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
+      contents: CALLED_LATE.has(args.path) ? lateBuiltin(args.path) : `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Built-ins that bundled packages require when they load but call only later, if ever (pino's
+ * sonic-boom and thread-stream keep `assert` for rare errors): each is loaded on first use.
+ * With the Pushgateway left out below, 0.1–0.5 MB less resident in each idle program (footprint
+ * bench, side by side).
+ */
+const CALLED_LATE = new Set(['assert']);
+
+/** A stand-in that loads the built-in when it is first called or read. */
+function lateBuiltin(name: string): string {
+  return `let loaded; const load = () => (loaded ??= process.getBuiltinModule(${JSON.stringify(`node:${name}`)}));
+module.exports = new Proxy(() => {}, {
+  apply: (_, self, args) => Reflect.apply(load(), self, args),
+  construct: (_, args) => Reflect.construct(load(), args),
+  get: (_, key) => load()[key],
+  set: (_, key, value) => ((load()[key] = value), true),
+  has: (_, key) => key in load(),
+});`;
+}
+
+/**
+ * prom-client's Pushgateway, which no program uses, without its code: prom-client loads it (and
+ * with it `node:zlib`) when it is imported.
+ */
+const withoutPushgateway: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'without-pushgateway',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/lib\/pushgateway$/ }, (args) => (/[\\/]prom-client[\\/]/.test(args.importer) ? { path: 'pushgateway', namespace: 'no-pushgateway' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'no-pushgateway' }, () => ({
+      contents: `module.exports = class Pushgateway { constructor() { throw new Error('prom-client Pushgateway is not in this bundle'); } };`,
       loader: 'js',
     }));
   },
@@ -82,6 +117,6 @@ export function selfContainedProgramBuild(entry = 'src/main.ts'): Options {
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     // Keep `node:` prefixes for builtinsWithoutFacades (tsup's own plugin would mark them external first).
     removeNodeProtocol: false,
-    esbuildPlugins: [builtinsWithoutFacades],
+    esbuildPlugins: [builtinsWithoutFacades, withoutPushgateway],
   };
 }
