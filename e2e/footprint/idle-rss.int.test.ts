@@ -6,10 +6,9 @@
  * benchmark's (tools/bench/footprint.ts); this guards against a regression such as a library
  * loaded whole again.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createCertificateAuthority } from '@agent-sandbox/pki';
+import { rmSync } from 'node:fs';
+import { cpuMs, residentBytes } from '@agent-sandbox/controlplane';
+import { servingCertificateDir } from '@agent-sandbox/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { programSuite, startProgram, type Program, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
 
@@ -23,28 +22,8 @@ const PROGRAMS: Array<{ program: Program; args: string[] }> = [
   { program: 'sandbox-router', args: ['--bind-address=127.0.0.1:0'] },
 ];
 
-/** Resident set of a process in MB, from /proc. */
-function rssMB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) / 1024;
-}
+const rssMB = (pid: number) => residentBytes(pid).rss / 1048576;
 
-/** CPU time of a process in ms (utime + stime, 10 ms ticks). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** A directory holding tls.crt and tls.key for 127.0.0.1, as a mounted Secret would. */
-async function servingCertificateDir(): Promise<string> {
-  const ca = await createCertificateAuthority('idle-footprint-ca', 1);
-  const leaf = await ca.issue({ commonName: 'admission-webhook', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server', validDays: 1 });
-  certDir = mkdtempSync(join(tmpdir(), 'idle-footprint-tls-'));
-  writeFileSync(join(certDir, 'tls.crt'), leaf.certPem);
-  writeFileSync(join(certDir, 'tls.key'), leaf.keyPem, { mode: 0o600 });
-  return certDir;
-}
 let certDir: string | undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -80,7 +59,7 @@ describe('idle footprint', () => {
       (async () =>
         running.set(
           'admission-webhook',
-          await startProgram('admission-webhook', ['--health-probe-bind-address=127.0.0.1:0', '--bind-address=127.0.0.1:0', '--patch-ca-bundle=false', `--tls-cert-dir=${await servingCertificateDir()}`], { bundle: true }),
+          await startProgram('admission-webhook', ['--health-probe-bind-address=127.0.0.1:0', '--bind-address=127.0.0.1:0', '--patch-ca-bundle=false', `--tls-cert-dir=${(certDir = (await servingCertificateDir(['127.0.0.1', 'localhost'])).dir)}`], { bundle: true }),
         ))(),
     ]);
   });

@@ -27,10 +27,10 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
-import { serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
+import { cpuMs, serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { KubeClient, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { apiserverRequests, WRITE_VERBS } from './src/apiserver-requests.ts';
-import { clusterPids, cpuMs } from './src/proc.ts';
+import { clusterPids } from './src/proc.ts';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 
 const { values: args } = parseArgs({

@@ -18,8 +18,9 @@
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
+import { cpuMs } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
-import { clusterPids, cpuMs } from './src/proc.ts';
+import { clusterPids } from './src/proc.ts';
 
 const { values: args } = parseArgs({ options: { rate: { type: 'string', default: '50' }, seconds: { type: 'string', default: '10' } } });
 const RATE = Number(args.rate);

@@ -35,11 +35,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
-import { ControlPlane, freePort } from '@agent-sandbox/controlplane';
+import { ControlPlane, cpuMs, freePort, residentBytes } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
-import { createCertificateAuthority } from '@agent-sandbox/pki';
-import { cpuMs, residentBytes } from './src/proc.ts';
+import { servingCertificateDir } from '@agent-sandbox/pki';
 import { onInterrupt } from './src/interrupt.ts';
 import { retryTooManyRequests } from './src/retry.ts';
 
@@ -107,23 +106,14 @@ interface Running {
 }
 
 let certDir: Promise<string> | undefined;
-/** A directory with tls.crt and tls.key for 127.0.0.1, made once. */
-function servingCertificateDir(): Promise<string> {
-  return (certDir ??= (async () => {
-    const ca = await createCertificateAuthority('footprint-bench-ca', 1);
-    const leaf = await ca.issue({ commonName: 'admission-webhook', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server', validDays: 1 });
-    const dir = mkdtempSync(join(tmpdir(), 'footprint-webhook-tls-'));
-    writeFileSync(join(dir, 'tls.crt'), leaf.certPem);
-    writeFileSync(join(dir, 'tls.key'), leaf.keyPem, { mode: 0o600 });
-    return dir;
-  })());
-}
+/** The webhook's mounted certificate, made once. */
+const webhookCertificateDir = () => (certDir ??= servingCertificateDir(['127.0.0.1', 'localhost']).then((c) => c.dir));
 
 async function startOne(program: Program, kubeconfig: string, namespace: string, variant: Variant = variants.at(-1)!): Promise<Running> {
   const port = await freePort();
   const extra: string[] = [];
   // The webhook as the chart runs it: its serving certificate mounted from a Secret.
-  if (program === 'admission-webhook') extra.push(`--bind-address=127.0.0.1:${await freePort()}`, '--patch-ca-bundle=false', `--tls-cert-dir=${await servingCertificateDir()}`);
+  if (program === 'admission-webhook') extra.push(`--bind-address=127.0.0.1:${await freePort()}`, '--patch-ca-bundle=false', `--tls-cert-dir=${await webhookCertificateDir()}`);
   if (program === 'sandbox-router') extra.push(`--bind-address=127.0.0.1:${await freePort()}`);
   if (ELECTED.has(program)) extra.push('--leader-elect');
   const t0 = performance.now();
@@ -201,15 +191,16 @@ async function populate(client: KubeClient, namespace: string, count: number): P
   );
 }
 
+type Conditioned = KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
+
 /** Runs the sandbox-controller until every Sandbox is Ready (its Pod running) and the controller is idle. */
 async function converge(client: KubeClient, kubeconfig: string, namespace: string, count: number): Promise<void> {
   const r = await startOne('sandbox-controller', kubeconfig, namespace);
-  const isReady = (s: { status?: { conditions?: Array<{ type: string; status: string }> } }) => s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
   try {
     const deadline = Date.now() + 1_800_000;
     for (;;) {
       // Pods that exist are not enough: while they start, the controller still writes every status.
-      const ready = (await client.list<{ status?: { conditions?: Array<{ type: string; status: string }> } } & KubeObject>(SandboxKind, { namespace })).items.filter(isReady).length;
+      const ready = (await client.list<Conditioned>(SandboxKind, { namespace })).items.filter((s) => s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
       if (ready >= count) break;
       if (Date.now() > deadline) throw new Error(`only ${ready} of ${count} Sandboxes Ready after 30 min`);
       await sleep(5_000);

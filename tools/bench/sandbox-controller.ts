@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
-import { ControlPlane, freePort } from '@agent-sandbox/controlplane';
+import { ControlPlane, cpuMs, freePort } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
-import { cpuMs } from './src/proc.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SandboxKind: ResourceKind = { group: 'agents.x-k8s.io', version: 'v1beta1', kind: 'Sandbox', plural: 'sandboxes', namespaced: true };

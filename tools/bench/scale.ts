@@ -29,12 +29,12 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { nameHash, WARM_POOL_SANDBOX_LABEL } from '@agent-sandbox/api';
 import { installCrds } from '@agent-sandbox/api/crds';
-import { ControlPlane, freePort, serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
+import { ControlPlane, cpuMs, freePort, residentBytes, serviceAccountKubeConfig } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { onInterrupt } from './src/interrupt.ts';
 import { apiserverRequests, WRITE_VERBS } from './src/apiserver-requests.ts';
-import { clusterPids, cpuMs, residentBytes } from './src/proc.ts';
+import { clusterPids } from './src/proc.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -12,8 +12,9 @@
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '@agent-sandbox/api/crds';
+import { cpuMs } from '@agent-sandbox/controlplane';
 import { KubeClient, Kinds, type KubeObject, type PatchType, type ResourceKind } from '@agent-sandbox/runtime';
-import { clusterPids, cpuMs } from './src/proc.ts';
+import { clusterPids } from './src/proc.ts';
 
 const { values: args } = parseArgs({ options: { count: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '8' }, only: { type: 'string' } } });
 const COUNT = Number(args.count);

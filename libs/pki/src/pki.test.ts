@@ -1,6 +1,9 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCertificateAuthority, createSigningKeyPair } from './pki.ts';
+import { servingCertificateDir } from './serving-directory.ts';
 
 describe('pki', () => {
   it('issues leaves that the CA verifies, with the names, usage and subject asked for', async () => {
@@ -32,5 +35,19 @@ describe('pki', () => {
     const { privatePem, publicPem } = await createSigningKeyPair();
     expect(privatePem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     expect(publicPem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+  });
+
+  it('writes a serving certificate as a mounted TLS Secret holds it: tls.crt for the names, tls.key readable by its owner only', async () => {
+    const { dir, caPem } = await servingCertificateDir(['localhost', '127.0.0.1']);
+    try {
+      const leaf = new X509Certificate(readFileSync(join(dir, 'tls.crt')));
+      expect(leaf.checkIssued(new X509Certificate(caPem))).toBe(true);
+      expect(leaf.checkHost('localhost')).toBe('localhost');
+      expect(leaf.checkIP('127.0.0.1')).toBe('127.0.0.1');
+      expect(leaf.checkPrivateKey(createPrivateKey(readFileSync(join(dir, 'tls.key'))))).toBe(true);
+      expect(statSync(join(dir, 'tls.key')).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -97,4 +97,27 @@ function reaped(pid: number): boolean {
   }
 }
 
+/** CPU time of a process so far, in ms (utime + stime; clock ticks are 10 ms); NaN once it is gone. */
+export function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resident memory of a process in bytes: all of it, and its anonymous and file-backed (with shared memory) parts; NaN once it is gone. */
+export function residentBytes(pid: number | undefined): { rss: number; anon: number; file: number } {
+  let status = '';
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return { rss: NaN, anon: NaN, file: NaN };
+  }
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') };
+}
+
 export { freePort, portInUse } from '@agent-sandbox/cache';
