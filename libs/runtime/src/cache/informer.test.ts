@@ -182,7 +182,7 @@ describe('Informer against a scripted list and watch', () => {
 describe('Informer with a streaming list', () => {
   const end = (rv: string) => ({ metadata: { resourceVersion: rv, annotations: { 'k8s.io/initial-events-end': 'true' } } }) as KubeObject;
 
-  it('syncs at the end bookmark only, then goes on with the same stream as the watch', async () => {
+  it('fills the cache as the first list streams in, syncs at its end bookmark only, then goes on with the same stream as the watch', async () => {
     const { source, informer, events } = setUp({ streamingList: true });
     informer.start();
     const stream = await source.watchNumber(0);
@@ -191,8 +191,13 @@ describe('Informer with a streaming list', () => {
     stream.send('ADDED', cm('b', '11'));
     stream.send('BOOKMARK', { metadata: { resourceVersion: '11' } } as KubeObject); // a plain bookmark ends nothing
     await settle();
+    // Each object is cached and handed on as it comes, before the list is complete.
     expect(informer.hasSynced()).toBe(false);
-    expect(events).toEqual([]);
+    expect(events).toEqual(['add a@10', 'add b@11']);
+    expect(informer.store.keys().sort()).toEqual(['ns/a', 'ns/b']);
+    const late: string[] = [];
+    informer.addHandlers({ add: (o) => late.push(o.metadata.name!) });
+    expect(late.sort()).toEqual(['a', 'b']);
     stream.send('BOOKMARK', end('12'));
     expect(await informer.waitForSync()).toBe(true);
     expect(events).toEqual(['add a@10', 'add b@11']);
@@ -223,7 +228,9 @@ describe('Informer with a streaming list', () => {
     second.send('ADDED', cm('b', '11'));
     second.send('BOOKMARK', end('11'));
     await informer.waitForSync();
-    expect(events).toEqual(['add b@11']);
+    // The broken first attempt had cached a; the complete list has it no longer.
+    expect(events).toEqual(['add a@10', 'add b@11', 'delete a (final state unknown)']);
+    expect(informer.store.keys()).toEqual(['ns/b']);
     // A 410 later: the relist is a stream too; a delete the broken watch missed still arrives.
     second.send('ERROR', { code: 410, reason: 'Expired', message: 'too old' } as unknown as KubeObject);
     const third = await source.watchNumber(2);
@@ -231,7 +238,7 @@ describe('Informer with a streaming list', () => {
     third.send('ADDED', cm('c', '20'));
     third.send('BOOKMARK', end('20'));
     await settle();
-    expect(events.slice(1)).toEqual(['add c@20', 'delete b (final state unknown)']);
+    expect(events.slice(3)).toEqual(['add c@20', 'delete b (final state unknown)']);
     await informer.stop();
   });
 

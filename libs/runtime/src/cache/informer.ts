@@ -38,6 +38,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   /**
    * Fill the cache from a streaming list (watch with `sendInitialEvents`) instead of a paged
    * list: objects enter the cache one by one as they arrive, and the stream goes on as the watch.
+   * On the first list each object is in the store, and delivered as an add, as soon as it
+   * arrives, so controllers that may start before the caches sync can begin with it.
    * An API server that refuses it (WatchList off) is asked for paged lists from then on.
    * Default: on with a `client`, off with a `listerWatcher`.
    */
@@ -51,6 +53,13 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   maxBackoffMs?: number;
   clock?: Clock;
 }
+
+/**
+ * A streaming list until its end bookmark. The first one fills the cache as objects arrive
+ * (`seen`: the keys it has delivered); a relist gathers the objects aside and then replaces the
+ * cache with them, so the difference reaches the handlers as adds, updates and deletes.
+ */
+type InitialStream<T> = { progressive: true; seen: Set<string> } | { progressive: false; objects: Map<string, T> };
 
 /** Counters for tests and debugging. */
 export interface InformerStats {
@@ -106,10 +115,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#log = options.log.child({ informer: kindId(options.kind), ...(options.namespace ? { namespace: options.namespace } : {}) });
   }
 
-  /** Handlers added after the initial list still see every cached object as an add. */
+  /** Handlers added late still see every cached object as an add (the cache may fill before it syncs). */
   addHandlers(handlers: EventHandlers<T>): void {
     this.#handlers.push(handlers);
-    if (this.#synced) for (const obj of this.store.list()) handlers.add?.(obj);
+    if (this.store.size > 0) for (const obj of this.store.list()) handlers.add?.(obj);
   }
 
   hasSynced(): boolean {
@@ -266,10 +275,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const changes = this.store.replace(items);
     this.#resourceVersion = resourceVersion;
     const firstSync = !this.#synced;
-    if (firstSync) {
-      this.#synced = true;
-      for (const w of this.#syncedWaiters.splice(0)) w();
-    }
+    if (firstSync) this.#markSynced();
     this.#log.debug(
       { objects: this.store.size, added: changes.added.length, updated: changes.updated.length, deleted: changes.deleted.length, resourceVersion },
       firstSync ? 'initial list' : 'relisted',
@@ -277,6 +283,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     for (const obj of changes.added) this.#emit('add', obj);
     for (const { old, obj } of changes.updated) this.#emit('update', obj, old);
     for (const obj of changes.deleted) this.#emit('delete', obj, undefined, true);
+  }
+
+  #markSynced(): void {
+    this.#synced = true;
+    for (const w of this.#syncedWaiters.splice(0)) w();
   }
 
   /**
@@ -310,10 +321,9 @@ export class Informer<T extends KubeObject = KubeObject> {
       }, watchdogMs);
     };
     this.stats.watches++;
-    // A streaming list gathers the initial objects here (trimmed as they come) until its end bookmark.
-    let initial: Map<string, T> | undefined;
+    let initial: InitialStream<T> | undefined;
     if (streamingList) {
-      initial = new Map();
+      initial = this.#synced ? { progressive: false, objects: new Map() } : { progressive: true, seen: new Set() };
       this.stats.lists++;
     }
     arm();
@@ -349,7 +359,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   /** An event of a streaming list before its end; true at the end, once the cache holds the list. */
-  #onInitialEvent(event: WatchEvent<T>, initial: Map<string, T>): boolean {
+  #onInitialEvent(event: WatchEvent<T>, initial: InitialStream<T>): boolean {
     if (event.type === 'ERROR') {
       this.#onEvent(event); // throws
       return false;
@@ -358,15 +368,43 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (event.type === 'BOOKMARK') {
       if (event.object?.metadata?.annotations?.[INITIAL_EVENTS_END] !== 'true') return false;
       this.stats.streamedLists++;
-      this.#replaceAll(initial.values(), rv ?? '');
-      initial.clear();
+      if (initial.progressive) {
+        // What an earlier, broken attempt cached and this list no longer has is gone.
+        for (const key of this.store.keys()) {
+          if (initial.seen.has(key)) continue;
+          const old = this.store.remove(key);
+          if (old) this.#emit('delete', old, undefined, true);
+        }
+        initial.seen.clear();
+        this.#resourceVersion = rv ?? '';
+        this.#markSynced();
+        this.#log.debug({ objects: this.store.size, resourceVersion: this.#resourceVersion }, 'initial list');
+      } else {
+        this.#replaceAll(initial.objects.values(), rv ?? '');
+        initial.objects.clear();
+      }
       this.#streamListed = true;
       this.#watchMadeProgress = true;
       return true;
     }
     const obj = this.#admit(event.object);
-    if (event.type === 'DELETED') initial.delete(objectKey(obj));
-    else initial.set(objectKey(obj), obj);
+    const key = objectKey(obj);
+    if (!initial.progressive) {
+      if (event.type === 'DELETED') initial.objects.delete(key);
+      else initial.objects.set(key, obj);
+      return false;
+    }
+    // The first list: into the cache at once, and to the handlers.
+    if (event.type === 'DELETED') {
+      initial.seen.delete(key);
+      const old = this.store.remove(key);
+      if (old) this.#emit('delete', obj, old);
+      return false;
+    }
+    initial.seen.add(key);
+    const old = this.store.upsert(obj);
+    if (old) this.#emit('update', obj, old);
+    else this.#emit('add', obj);
     return false;
   }
 
