@@ -14,12 +14,18 @@ export interface WatchOptions<T extends KubeObject = KubeObject> {
 
 export interface ControllerOptionsInput {
   concurrency?: number;
+  /**
+   * Start reconciling while the caches still fill (the first lists stream in), instead of after
+   * they have synced. The reconcile must then tell when what it needs may not be cached yet
+   * (`informer.hasSynced()` false and an object absent) and answer `{ afterSync: true }`.
+   */
+  startBeforeSync?: boolean;
 }
 
 /** What the builder needs from the manager: shared informers and a place to register. */
 export interface ControllerHost {
   informer<T extends KubeObject>(kind: ResourceKind): Informer<T>;
-  register(spec: { name: string; kind: ResourceKind; reconcile: Reconciler; concurrency?: number }): Controller;
+  register(spec: { name: string; kind: ResourceKind; reconcile: Reconciler; concurrency?: number; startBeforeSync?: boolean }): Controller;
   /** Whether `obj` is exactly what this process's own last write of it produced (Writer.wrote). */
   wrote?(kind: ResourceKind, obj: KubeObject): boolean;
   /** While a write of `obj` awaits its answer, when it (and any other) has been answered (Writer.settling). */
@@ -82,7 +88,7 @@ export class ControllerBuilder {
   complete(reconcile: Reconciler): Controller {
     const forKind = this.#for;
     if (!forKind) throw new Error(`controller ${this.#name}: call for(kind) before complete()`);
-    const controller = this.#host.register({ name: this.#name, kind: forKind, reconcile, concurrency: this.#options.concurrency });
+    const controller = this.#host.register({ name: this.#name, kind: forKind, reconcile, concurrency: this.#options.concurrency, startBeforeSync: this.#options.startBeforeSync });
     for (const source of this.#sources) {
       const informer = this.#host.informer(source.kind);
       const deliver = (event: ObjectEvent) => {

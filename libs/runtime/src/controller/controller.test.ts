@@ -53,6 +53,35 @@ describe('Controller on a fake clock', () => {
     await c.stop();
   });
 
+  it('sets a key aside when its reconcile answers afterSync, and takes it again only at cachesSynced (or its next event)', async () => {
+    const runs: string[] = [];
+    let synced = false;
+    const { c, clock } = controller(async (req) => {
+      runs.push(req.key);
+      return synced || req.key === 'ns/ready' ? undefined : { afterSync: true };
+    });
+    c.start(['ns/a', 'ns/b', 'ns/ready']);
+    await settle();
+    expect(runs).toEqual(['ns/a', 'ns/b', 'ns/ready']);
+    // Set aside: neither time nor backoff brings them back.
+    clock.advance(60_000);
+    await settle();
+    expect(runs).toHaveLength(3);
+    // An event for one of them runs it again (still not cached: set aside again).
+    c.enqueue('ns/b');
+    await settle();
+    expect(runs.slice(3)).toEqual(['ns/b']);
+    synced = true;
+    c.cachesSynced();
+    await settle();
+    expect(runs.slice(4).sort()).toEqual(['ns/a', 'ns/b']);
+    // Once: the set is empty afterwards.
+    c.cachesSynced();
+    await settle();
+    expect(runs).toHaveLength(6);
+    await c.stop();
+  });
+
   it('retries a failed reconcile with per-key exponential backoff, and forgets it after a success', async () => {
     const { calls, reconcile } = scripted();
     const { c, clock, lines } = controller(reconcile);

@@ -38,6 +38,8 @@ export class Controller {
   #queue: WorkQueue | undefined;
   #workers: Promise<void>[] = [];
   #abort = new AbortController();
+  /** Keys whose reconcile asked to look again once the caches have synced. */
+  readonly #afterSync = new Set<string>();
 
   constructor(options: ControllerOptions) {
     this.name = options.name;
@@ -58,9 +60,16 @@ export class Controller {
     this.#queue?.add(key);
   }
 
+  /** The keys set aside until the caches sync go back to the queue. */
+  cachesSynced(): void {
+    for (const key of this.#afterSync) this.#queue?.add(key);
+    this.#afterSync.clear();
+  }
+
   /** Starts the workers with a fresh queue filled with `initialKeys`. */
   start(initialKeys: Iterable<string> = []): void {
     if (this.running) return;
+    this.#afterSync.clear();
     const { metrics, clock } = this.#options;
     const concurrency = Math.max(1, this.#options.concurrency ?? 1);
     this.#abort = new AbortController();
@@ -113,6 +122,7 @@ export class Controller {
 
   async #reconcileOne(queue: WorkQueue, key: string): Promise<void> {
     const { log: baseLog, tracer, metrics, kind, lookup } = this.#options;
+    this.#afterSync.delete(key); // set aside again below if it still cannot be done
     const ref = parseKey(key);
     const req: Request = { key, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) };
     const reconcileID = randomUUID();
@@ -143,13 +153,16 @@ export class Controller {
     const labels = { controller: this.name };
     metrics?.activeWorkers.inc(labels);
     const started = performance.now();
-    let outcome: 'success' | 'error' | 'requeue_after' = 'success';
+    let outcome: 'success' | 'error' | 'requeue' | 'requeue_after' = 'success';
     await context.with(trace.setSpan(parent, span), async () => {
       try {
         const result: Result | void = await this.#options.reconcile(req, { log, span, reconcileID, traceId, signal: this.#abort.signal });
         queue.forget(key);
         const after = result?.requeueAfterMs;
-        if (after !== undefined && after > 0) {
+        if (result?.afterSync) {
+          outcome = 'requeue';
+          this.#afterSync.add(key);
+        } else if (after !== undefined && after > 0) {
           outcome = 'requeue_after';
           queue.addAfter(key, after);
         }

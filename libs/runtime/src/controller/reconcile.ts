@@ -16,6 +16,11 @@ export interface Request {
  */
 export interface Result {
   requeueAfterMs?: number;
+  /**
+   * Look again once every cache has synced: what the reconcile needs is not cached yet (only a
+   * controller started before the caches synced sees this; see the manager's `startBeforeSync`).
+   */
+  afterSync?: boolean;
 }
 
 export interface ReconcileContext {

@@ -45,7 +45,10 @@ export interface ManagerOptions {
  * Owns what the controllers of one program share: the API client, one informer per kind,
  * the writer and event recorder, metrics, leader election and the order of start and stop.
  *
- * Start: informers → caches synced (readiness) → leadership, if elected → controllers.
+ * Start: informers → caches synced (readiness) → leadership, if elected → controllers. A
+ * controller registered with `startBeforeSync` starts as soon as leadership allows (the campaign
+ * then runs while the caches fill): it reconciles objects as the first lists bring them in, and
+ * its reconciles that need what is not cached yet answer `afterSync` and run again at the sync.
  * Stop: controllers stop taking work and drain → lease released → informers → events → traces.
  */
 export class Manager implements ControllerHost {
@@ -60,10 +63,14 @@ export class Manager implements ControllerHost {
   readonly #informers = new Map<string, Informer>();
   readonly #transforms = new Map<string, Transform>();
   readonly #selections = new Map<string, { labelSelector?: string; fieldSelector?: string }>();
-  readonly #controllers: Array<{ controller: Controller; kind: ResourceKind; initialKeys?: () => Iterable<string> }> = [];
+  readonly #controllers: Array<{ controller: Controller; kind: ResourceKind; initialKeys?: () => Iterable<string>; startBeforeSync?: boolean }> = [];
   readonly #tracer: Tracer;
   #elector: LeaderElector | undefined;
+  #informersStarted = false;
+  /** Every informer has synced once. */
   #started = false;
+  /** The controllers may run: no election, or this replica leads. */
+  #leading = false;
   #stopping = false;
 
   constructor(options: ManagerOptions) {
@@ -114,7 +121,7 @@ export class Manager implements ControllerHost {
       });
       informer.store.addIndexer(CONTROLLER_UID_INDEX, byControllerUID);
       this.#informers.set(id, informer);
-      if (this.#started) informer.start();
+      if (this.#informersStarted) informer.start();
     }
     return informer as unknown as Informer<T>;
   }
@@ -138,10 +145,10 @@ export class Manager implements ControllerHost {
    * with the cache's keys, or with `initialKeys()` when given (a program that must replay in a
    * particular order, such as deadlines earliest first).
    */
-  register(spec: { name: string; kind: ResourceKind; reconcile: Reconciler; concurrency?: number; initialKeys?: () => Iterable<string> }): Controller {
+  register(spec: { name: string; kind: ResourceKind; reconcile: Reconciler; concurrency?: number; initialKeys?: () => Iterable<string>; startBeforeSync?: boolean }): Controller {
     if (this.#controllers.some((c) => c.controller.name === spec.name)) throw new Error(`controller ${spec.name} is registered twice`);
     const store = this.informer(spec.kind).store;
-    const { initialKeys, ...options } = spec;
+    const { initialKeys, startBeforeSync, ...options } = spec;
     const controller = new Controller({
       ...options,
       log: this.log,
@@ -149,7 +156,7 @@ export class Manager implements ControllerHost {
       metrics: this.metrics,
       lookup: (key) => store.get(key),
     });
-    this.#controllers.push({ controller, kind: spec.kind, initialKeys });
+    this.#controllers.push({ controller, kind: spec.kind, initialKeys, startBeforeSync });
     return controller;
   }
 
@@ -160,7 +167,7 @@ export class Manager implements ControllerHost {
   }
 
   get isLeader(): boolean {
-    return this.#elector ? this.#elector.isLeader : this.#started && !this.#stopping;
+    return this.#elector ? this.#elector.isLeader : this.#leading && !this.#stopping;
   }
 
   get identity(): string | undefined {
@@ -174,24 +181,41 @@ export class Manager implements ControllerHost {
     return this;
   }
 
-  /** Starts informers, waits for their initial lists, then (once leader, if elected) the controllers. */
+  /**
+   * Starts informers, waits for their initial lists, then (once leader, if elected) the
+   * controllers; those registered with `startBeforeSync` (and the campaign) do not wait for the lists.
+   */
   async start(signal?: AbortSignal): Promise<void> {
-    if (this.#started) return;
+    if (this.#informersStarted) return;
+    this.#informersStarted = true;
     for (const informer of this.#informers.values()) informer.start();
+    const early = this.#controllers.some((c) => c.startBeforeSync);
+    if (early) this.#lead();
     for (const informer of this.#informers.values()) if (!(await informer.waitForSync(signal))) return;
     this.#started = true;
     this.log.info({ informers: [...this.#informers.keys()] }, 'caches synced');
+    if (!early) this.#lead();
+    else if (this.#leading && !this.#stopping) this.#startControllers();
+  }
+
+  /** Without election the controllers may run now; with it, once this replica holds the Lease. */
+  #lead(): void {
     const election = this.#options.leaderElection;
-    if (!election) return this.#startControllers();
+    if (!election) {
+      this.#leading = true;
+      return this.#startControllers();
+    }
     this.metrics.leader.set({ name: election.name }, 0);
     this.#elector = new LeaderElector(this.client, this.log, election, {
       onStartedLeading: () => {
         this.metrics.leader.set({ name: election.name }, 1);
         if (this.#stopping) return;
+        this.#leading = true;
         this.writer.unfence();
         this.#startControllers();
       },
       onStoppedLeading: () => {
+        this.#leading = false;
         this.metrics.leader.set({ name: election.name }, 0);
         // Before returning: no write may leave this process from now on, and none in flight
         // may land (the renew deadline is up; a standby may acquire the lease soon).
@@ -203,8 +227,20 @@ export class Manager implements ControllerHost {
     this.#elector.start();
   }
 
+  /**
+   * Starts what may run now: before the sync only the `startBeforeSync` controllers (with what
+   * is cached so far; the rest arrives as adds); at the sync the others, and those that set keys
+   * aside until then get them back.
+   */
   #startControllers(): void {
-    for (const { controller, kind, initialKeys } of this.#controllers) controller.start(initialKeys ? initialKeys() : this.informer(kind).store.keys());
+    for (const { controller, kind, initialKeys, startBeforeSync } of this.#controllers) {
+      if (!this.#started && !startBeforeSync) continue;
+      if (controller.running) {
+        if (this.#started) controller.cachesSynced();
+        continue;
+      }
+      controller.start(initialKeys ? initialKeys() : this.informer(kind).store.keys());
+    }
   }
 
   /**
