@@ -64,7 +64,9 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
     .watches(Kinds.Pod, podKeys, { predicates: [predicates.resourceVersionChanged] })
     .watches(Kinds.Service, byName, { predicates: [predicates.resourceVersionChanged] })
     .watches(Kinds.PersistentVolumeClaim, (pvc) => ownerKeys(pvc, SANDBOX, []), { predicates: [predicates.resourceVersionChanged] })
-    .withOptions({ concurrency: settings.sandboxWorkers })
+    // After a restart, Sandboxes whose Pod, Service and PVCs have streamed in are reconciled
+    // while the rest of the caches still fill; the others wait for the sync.
+    .withOptions({ concurrency: settings.sandboxWorkers, startBeforeSync: true })
     .complete(sandboxReconciler(manager, { clusterDomain: settings.clusterDomain, metrics }));
 
   const suffix = '-network-policy';

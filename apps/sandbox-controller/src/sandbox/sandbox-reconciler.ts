@@ -39,9 +39,12 @@ const PROGRESS_WRITE_DELAY_MS = 2_000;
  */
 export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOptions): Reconciler {
   const sandboxes = manager.informer<SandboxObject>(SandboxKind).store;
-  const pods = manager.informer<PodObject>(Kinds.Pod).store;
-  const services = manager.informer<ServiceObject>(Kinds.Service).store;
-  const pvcs = manager.informer<PvcObject>(Kinds.PersistentVolumeClaim).store;
+  const podInformer = manager.informer<PodObject>(Kinds.Pod);
+  const serviceInformer = manager.informer<ServiceObject>(Kinds.Service);
+  const pvcInformer = manager.informer<PvcObject>(Kinds.PersistentVolumeClaim);
+  const pods = podInformer.store;
+  const services = serviceInformer.store;
+  const pvcs = pvcInformer.store;
   const { writer, events } = manager;
   const now = options.now ?? (() => new Date());
   // This process's last writes, for reconciles that run before the watch brings them back.
@@ -67,6 +70,7 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
     const obs: Observation = { sandbox, hash, clusterDomain: options.clusterDomain, multiplePods: false };
 
     const controlled = pods.byIndex(CONTROLLER_UID_INDEX, owner.uid).map((p) => ownPods.fresher(`${p.metadata.namespace}/${p.metadata.name}`, p)!);
+    if (!everythingCached(sandbox, controlled.length > 0)) return { afterSync: true };
     if (controlled.length > 1) {
       obs.multiplePods = true;
       events.event(sandbox, 'Warning', 'MultiplePods', `${controlled.length} Pods are controlled by this Sandbox (${controlled.map((p) => p.metadata.name).sort().join(', ')}); nothing is created or deleted`);
@@ -94,6 +98,20 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
     if (blocked.length > 0) return { requeueAfterMs: BLOCKED_RETRY_MS };
     return held !== undefined ? { requeueAfterMs: held } : undefined;
   };
+
+  /**
+   * While the caches still fill (this controller starts before they sync), an object missing from
+   * one may only not have arrived yet: the Sandbox waits for the sync unless its Pod, Service and
+   * PVCs are all cached already (then it is reconciled as after the sync).
+   */
+  function everythingCached(sandbox: SandboxObject, hasPod: boolean): boolean {
+    const namespace = sandbox.metadata.namespace!;
+    if (!podInformer.hasSynced() && !hasPod) return false;
+    if (!serviceInformer.hasSynced() && !services.get(`${namespace}/${sandbox.metadata.name}`)) return false;
+    if (pvcInformer.hasSynced()) return true;
+    const hash = nameHash(sandbox.metadata.name!);
+    return (sandbox.spec.volumeClaimTemplates ?? []).every((t) => pvcs.get(`${namespace}/${desiredPvc(sandbox, t, hash).metadata.name}`));
+  }
 
   function ownedOrUndefined<T extends KubeObject>(obj: T | undefined, uid: string): T | undefined {
     return obj && controllerOf(obj)?.uid === uid ? obj : undefined;
