@@ -16,6 +16,10 @@
  *
  *   node tools/bench/scale.ts [--count 20000] [--create-concurrency 64] [--pool 300]
  *        [--claim-rate 10] [--claim-seconds 20] [--big-pool 5000] [--steady-seconds 30]
+ *        [--compare-bundle=node_modules/.saved/main.js]
+ *
+ * `--compare-bundle` (a saved build, relative to apps/<program>) is restarted too in step 6, just
+ * before the current build, program by program: the two restarts side by side.
  *
  * Runs each program's bundle (`npm run build` first) with the images' Node flags. Starts its own
  * cluster (kwok nodes sized for the Pods) unless KUBECONFIG names one.
@@ -47,6 +51,11 @@ const { values: args } = parseArgs({
     'steady-seconds': { type: 'string', default: '30' },
     'settle-seconds': { type: 'string', default: '15' },
     'skip-restart': { type: 'boolean', default: false },
+    /**
+     * A saved build (relative to apps/<program>) also restarted in step 6, program by program just
+     * before the current one, so both restarts are measured side by side on the same cluster.
+     */
+    'compare-bundle': { type: 'string' },
   },
 });
 const N = Number(args.count);
@@ -60,6 +69,8 @@ const PODS_PER_NODE = 5000;
 for (const program of ['sandbox-controller', 'warmpool-orchestrator', 'claim-controller', 'ttl-reaper']) {
   const bundle = join(ROOT, 'apps', program, 'dist', 'main.js');
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+  const compare = args['compare-bundle'] && join(ROOT, 'apps', program, args['compare-bundle']);
+  if (compare && !existsSync(compare)) throw new Error(`--compare-bundle: ${compare} is missing`);
 }
 
 const kind = (group: string, k: string, plural: string): ResourceKind => ({ group, version: 'v1beta1', kind: k, plural, namespaced: true });
@@ -140,10 +151,11 @@ const MAIN_CONTROLLER: Record<Exclude<ProgramName, 'ttl-reaper'>, string> = {
  * so it is useful once it holds a deadline, and has re-checked everything once it holds the
  * deadline of every Sandbox.
  */
-function restartProgress(program: ProgramName, text: string, expected: number): { first: boolean; all: boolean } {
+function restartProgress(program: ProgramName, text: string, expected: number, synced: boolean): { first: boolean; all: boolean } {
   if (program === 'ttl-reaper') {
+    // Its cache (and so its deadlines) fills as the list streams in; it acts once synced.
     const pending = metric(text, 'agent_sandbox_ttl_pending_deadlines');
-    return { first: pending > 0, all: pending >= expected };
+    return { first: synced && pending > 0, all: synced && pending >= expected };
   }
   const main = MAIN_CONTROLLER[program];
   return {
@@ -161,7 +173,7 @@ interface Running {
 const kubeconfigs = new Map<ProgramName, string>();
 const forbidden: string[] = [];
 
-async function spawnProgram(program: ProgramName): Promise<Running> {
+async function spawnProgram(program: ProgramName, bundle = 'dist/main.js'): Promise<Running> {
   let path = kubeconfigs.get(program);
   if (!path) {
     const asAccount = await serviceAccountKubeConfig(kc, { namespace: 'agent-sandbox-bench', name: program, rbacFile: join(ROOT, 'apps', program, 'rbac.yaml'), fieldManager: 'bench' });
@@ -171,7 +183,7 @@ async function spawnProgram(program: ProgramName): Promise<Running> {
   }
   const port = running.get(program)?.port ?? (await freePort());
   // The bundle with the images' Node flags: what is measured is what ships (run `npm run build` first).
-  const child = spawn(NODE, [...PROGRAM_NODE_FLAGS, join(ROOT, 'apps', program, 'dist', 'main.js'), `--kubeconfig=${path}`, `--watch-namespace=${NS}`, `--health-probe-bind-address=127.0.0.1:${port}`, '--log-level=warn', ...FLAGS[program]], {
+  const child = spawn(NODE, [...PROGRAM_NODE_FLAGS, join(ROOT, 'apps', program, bundle), `--kubeconfig=${path}`, `--watch-namespace=${NS}`, `--health-probe-bind-address=127.0.0.1:${port}`, '--log-level=warn', ...FLAGS[program]], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -430,24 +442,33 @@ try {
     const restart: Record<string, unknown> = {};
     const sandboxes = sandboxReady.size;
     const expected: Record<ProgramName, number> = { 'sandbox-controller': sandboxes, 'warmpool-orchestrator': 1, 'claim-controller': claimNames.size, 'ttl-reaper': N };
-    for (const p of PROGRAMS) {
+    /** SIGKILL, then the program from `bundle`: times to synced, first useful reconcile, all re-checked. */
+    const restartOnce = async (p: ProgramName, bundle?: string) => {
       running.get(p)!.child.kill('SIGKILL');
       await new Promise<void>((resolve) => (running.get(p)!.exited ? resolve() : running.get(p)!.child.once('exit', () => resolve())));
-      const r = await spawnProgram(p);
+      const r = await spawnProgram(p, bundle);
       let synced: number | undefined;
       let first: number | undefined;
       let all: number | undefined;
       for (const end = Date.now() + 300_000; Date.now() < end && all === undefined; await sleep(50)) {
         if (r.exited) throw new Error(`${p} exited after restart`);
-        if (synced === undefined) {
-          if ((await get(r.port, '/readyz')).ok) synced = performance.now() - r.spawnedAt;
-          else continue;
-        }
-        const progress = restartProgress(p, (await get(r.port, '/metrics')).text, expected[p]);
+        if (synced === undefined && (await get(r.port, '/readyz')).ok) synced = performance.now() - r.spawnedAt;
+        // Reconciles may start before the caches have synced (a controller with startBeforeSync).
+        const metrics = await get(r.port, '/metrics');
+        if (!metrics.ok) continue;
+        const progress = restartProgress(p, metrics.text, expected[p], synced !== undefined);
         if (first === undefined && progress.first) first = performance.now() - r.spawnedAt;
         if (progress.all) all = performance.now() - r.spawnedAt;
       }
-      restart[p] = { objects: expected[p], toSyncedMs: round(synced ?? NaN), toFirstReconcileMs: round(first ?? NaN), toAllRecheckedMs: round(all ?? NaN), ...(await memoryOf(p)) };
+      return { objects: expected[p], toSyncedMs: round(synced ?? NaN), toFirstReconcileMs: round(first ?? NaN), toAllRecheckedMs: round(all ?? NaN), ...(await memoryOf(p)) };
+    };
+    const compareBundle = args['compare-bundle'];
+    for (const p of PROGRAMS) {
+      if (compareBundle) {
+        restart[`${p} (${compareBundle})`] = await restartOnce(p, compareBundle);
+        log(`restart ${p} from ${compareBundle}: ${JSON.stringify(restart[`${p} (${compareBundle})`])}`);
+      }
+      restart[p] = await restartOnce(p);
       log(`restart ${p}: ${JSON.stringify(restart[p])}`);
     }
     result.restart = restart;
