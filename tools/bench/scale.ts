@@ -147,7 +147,8 @@ const MAIN_CONTROLLER: Record<Exclude<ProgramName, 'ttl-reaper'>, string> = {
 /**
  * After a restart, from a program's /metrics: whether it has done useful work yet, and whether it
  * has looked at all `expected` objects. The controllers count reconciles of their main
- * controller (with an empty queue); the ttl-reaper has no reconcile loop: it acts from its cache,
+ * controller that were not set aside until the sync (with the caches synced and an empty queue);
+ * the ttl-reaper has no reconcile loop: it acts from its cache,
  * so it is useful once it holds a deadline, and has re-checked everything once it holds the
  * deadline of every Sandbox.
  */
@@ -158,9 +159,11 @@ function restartProgress(program: ProgramName, text: string, expected: number, s
     return { first: synced && pending > 0, all: synced && pending >= expected };
   }
   const main = MAIN_CONTROLLER[program];
+  // A reconcile that set its key aside until the sync (result="requeue") has not re-checked it.
+  const done = metric(text, 'controller_runtime_reconcile_total', { controller: main }) - metric(text, 'controller_runtime_reconcile_total', { controller: main, result: 'requeue' });
   return {
     first: metric(text, 'controller_runtime_reconcile_total', { result: 'success' }) > 0,
-    all: metric(text, 'controller_runtime_reconcile_total', { controller: main }) >= expected && metric(text, 'workqueue_depth', { controller: main }) === 0,
+    all: synced && done >= expected && metric(text, 'workqueue_depth', { controller: main }) === 0,
   };
 }
 
