@@ -148,15 +148,16 @@ const MAIN_CONTROLLER: Record<Exclude<ProgramName, 'ttl-reaper'>, string> = {
  * After a restart, from a program's /metrics: whether it has done useful work yet, and whether it
  * has looked at all `expected` objects. The controllers count reconciles of their main
  * controller that were not set aside until the sync (with the caches synced and an empty queue);
- * the ttl-reaper has no reconcile loop: it acts from its cache,
- * so it is useful once it holds a deadline, and has re-checked everything once it holds the
- * deadline of every Sandbox.
+ * the ttl-reaper acts from deadlines, so it is useful once its controllers run and it holds a
+ * deadline, and has re-checked everything once it has synced and holds the deadline of every Sandbox.
  */
 function restartProgress(program: ProgramName, text: string, expected: number, synced: boolean): { first: boolean; all: boolean } {
   if (program === 'ttl-reaper') {
-    // Its cache (and so its deadlines) fills as the list streams in; it acts once synced.
+    // Its deadlines fill as the list streams in; it acts on them once its controllers run
+    // (before the sync: they start early).
     const pending = metric(text, 'agent_sandbox_ttl_pending_deadlines');
-    return { first: synced && pending > 0, all: synced && pending >= expected };
+    const running = metric(text, 'controller_runtime_max_concurrent_reconciles', { controller: 'ttl-sandbox' }) > 0;
+    return { first: running && pending > 0, all: synced && pending >= expected };
   }
   const main = MAIN_CONTROLLER[program];
   // A reconcile that set its key aside until the sync (result="requeue") has not re-checked it.

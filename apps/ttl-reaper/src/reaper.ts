@@ -122,7 +122,13 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
   };
   sandboxes.addHandlers({ add: reconsiderClaimOf, update: (old, sb) => (reconsiderClaimOf(old), reconsiderClaimOf(sb)), delete: reconsiderClaimOf });
 
-  /** Keys with a deadline, earliest first: the replay order when this replica starts leading. */
+  /**
+   * Keys with a deadline, earliest first: the replay order when this replica starts leading.
+   * The controllers start before the caches sync (each reconcile reads its object afresh from
+   * the API server before acting, and a claim's deadline is looked at again when its Sandbox
+   * arrives): after a restart, a deadline that came due meanwhile is acted on as soon as the
+   * object streams in, not after every object has.
+   */
   const byDeadline = <T extends KubeObject>(objs: T[], pending: (obj: T) => Deadline | undefined) =>
     objs
       .map((obj) => ({ key: objectKey(obj), at: pending(obj)?.at }))
@@ -135,6 +141,7 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
     kind: SandboxKind,
     concurrency: options.workers,
     initialKeys: () => byDeadline(sandboxes.store.list(), sandboxPending),
+    startBeforeSync: true,
     reconcile: (req, ctx) => reapSandbox(req, ctx),
   });
   const claimController = manager.register({
@@ -142,6 +149,7 @@ export function registerReaper(manager: Manager, options: ReaperOptions): { sche
     kind: ClaimKind,
     concurrency: options.workers,
     initialKeys: () => byDeadline(claims.store.list(), claimPending),
+    startBeforeSync: true,
     reconcile: (req, ctx) => reapClaim(req, ctx),
   });
 
