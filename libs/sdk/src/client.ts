@@ -58,7 +58,14 @@ export class SandboxClient {
   async create(options: CreateOptions): Promise<Sandbox> {
     const namespace = options.namespace ?? this.namespace;
     const name = newClaimName();
-    const created = await createClaim(this.api, claimBody(name, namespace, options), options.signal);
+    let created: SandboxClaim;
+    try {
+      created = await createClaim(this.api, claimBody(name, namespace, options), options.signal);
+    } catch (err) {
+      // Aborted while the create was in flight: the API server may have made the claim anyway.
+      if (options.signal?.aborted) await deleteClaim(this.api, namespace, name, AbortSignal.timeout(30_000)).catch(() => undefined);
+      throw err;
+    }
     try {
       const ready = await waitForReady(this.api, created, { timeoutMs: options.readyTimeoutMs ?? 180_000, signal: options.signal });
       return this.#attach(ready);
