@@ -114,7 +114,8 @@ export function routerUrl(router: ProgramProcess): string {
 
 /** Log lines of a program that report a 403 from the API server: its RBAC is short of something. */
 export function forbiddenLines(proc: ProgramProcess): Array<Record<string, unknown>> {
-  return proc.lines.filter((l) => JSON.stringify(l).includes('403') || /forbidden/i.test(JSON.stringify(l)));
+  // A status field of 403, or the word: not any "403" (a timestamp's milliseconds can be 403).
+  return proc.lines.filter((l) => /"(code|status|statusCode)":403\b|forbidden/i.test(JSON.stringify(l)));
 }
 
 export type BindAction =
