@@ -56,10 +56,11 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
 
 /**
  * A streaming list until its end bookmark. The first one fills the cache as objects arrive
- * (`seen`: the keys it has delivered); a relist gathers the objects aside and then replaces the
- * cache with them, so the difference reaches the handlers as adds, updates and deletes.
+ * (`leftover`: what an earlier, broken attempt cached and this list has not brought yet, empty
+ * on a first attempt); a relist gathers the objects aside and then replaces the cache with them,
+ * so the difference reaches the handlers as adds, updates and deletes.
  */
-type InitialStream<T> = { progressive: true; seen: Set<string> } | { progressive: false; objects: Map<string, T> };
+type InitialStream<T> = { progressive: true; leftover: Set<string> } | { progressive: false; objects: Map<string, T> };
 
 /** Counters for tests and debugging. */
 export interface InformerStats {
@@ -323,7 +324,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.stats.watches++;
     let initial: InitialStream<T> | undefined;
     if (streamingList) {
-      initial = this.#synced ? { progressive: false, objects: new Map() } : { progressive: true, seen: new Set() };
+      initial = this.#synced ? { progressive: false, objects: new Map() } : { progressive: true, leftover: new Set(this.store.keys()) };
       this.stats.lists++;
     }
     arm();
@@ -370,12 +371,11 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.stats.streamedLists++;
       if (initial.progressive) {
         // What an earlier, broken attempt cached and this list no longer has is gone.
-        for (const key of this.store.keys()) {
-          if (initial.seen.has(key)) continue;
+        for (const key of initial.leftover) {
           const old = this.store.remove(key);
           if (old) this.#emit('delete', old, undefined, true);
         }
-        initial.seen.clear();
+        initial.leftover.clear();
         this.#resourceVersion = rv ?? '';
         this.#markSynced();
         this.#log.debug({ objects: this.store.size, resourceVersion: this.#resourceVersion }, 'initial list');
@@ -395,16 +395,8 @@ export class Informer<T extends KubeObject = KubeObject> {
       return false;
     }
     // The first list: into the cache at once, and to the handlers.
-    if (event.type === 'DELETED') {
-      initial.seen.delete(key);
-      const old = this.store.remove(key);
-      if (old) this.#emit('delete', obj, old);
-      return false;
-    }
-    initial.seen.add(key);
-    const old = this.store.upsert(obj);
-    if (old) this.#emit('update', obj, old);
-    else this.#emit('add', obj);
+    initial.leftover.delete(key);
+    this.#apply(event.type, obj, key);
     return false;
   }
 
@@ -419,8 +411,13 @@ export class Informer<T extends KubeObject = KubeObject> {
       return;
     }
     const obj = this.#admit(event.object);
-    const key = objectKey(obj);
-    if (event.type === 'DELETED') {
+    this.#apply(event.type, obj, objectKey(obj));
+    if (rv) this.#resourceVersion = rv;
+  }
+
+  /** One object's event into the store, and to the handlers. */
+  #apply(type: WatchEvent<T>['type'], obj: T, key: string): void {
+    if (type === 'DELETED') {
       const old = this.store.remove(key);
       this.#emit('delete', obj, old);
     } else {
@@ -428,7 +425,6 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (old) this.#emit('update', obj, old);
       else this.#emit('add', obj);
     }
-    if (rv) this.#resourceVersion = rv;
   }
 
   #admit(obj: T, listKind?: string): T {
