@@ -70,7 +70,7 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
     const obs: Observation = { sandbox, hash, clusterDomain: options.clusterDomain, multiplePods: false };
 
     const controlled = pods.byIndex(CONTROLLER_UID_INDEX, owner.uid).map((p) => ownPods.fresher(`${p.metadata.namespace}/${p.metadata.name}`, p)!);
-    if (!everythingCached(sandbox, controlled.length > 0)) return { afterSync: true };
+    if (!everythingCached(sandbox, hash, controlled.length > 0)) return { afterSync: true };
     if (controlled.length > 1) {
       obs.multiplePods = true;
       events.event(sandbox, 'Warning', 'MultiplePods', `${controlled.length} Pods are controlled by this Sandbox (${controlled.map((p) => p.metadata.name).sort().join(', ')}); nothing is created or deleted`);
@@ -104,12 +104,11 @@ export function sandboxReconciler(manager: Manager, options: SandboxReconcilerOp
    * one may only not have arrived yet: the Sandbox waits for the sync unless its Pod, Service and
    * PVCs are all cached already (then it is reconciled as after the sync).
    */
-  function everythingCached(sandbox: SandboxObject, hasPod: boolean): boolean {
+  function everythingCached(sandbox: SandboxObject, hash: string, hasPod: boolean): boolean {
     const namespace = sandbox.metadata.namespace!;
     if (!podInformer.hasSynced() && !hasPod) return false;
     if (!serviceInformer.hasSynced() && !services.get(`${namespace}/${sandbox.metadata.name}`)) return false;
     if (pvcInformer.hasSynced()) return true;
-    const hash = nameHash(sandbox.metadata.name!);
     return (sandbox.spec.volumeClaimTemplates ?? []).every((t) => pvcs.get(`${namespace}/${desiredPvc(sandbox, t, hash).metadata.name}`));
   }
 
