@@ -10,13 +10,15 @@
  *   first successful reconcile and to every object re-checked (reconciles of its main
  *   controller ≥ the objects it owns);
  * - claims at `--claim-rate`/s against a warm pool of `--pool` on the empty cluster and again
- *   with the N Sandboxes: p50/p99 create → Ready, and the ratio;
+ *   with the N Sandboxes (`--claim-runs` runs each): p50/p99 create → Ready, and the ratio; with
+ *   the API server's mean time per claim-path request and the claim-controller's queue wait and
+ *   reconcile time, to tell where a difference comes from;
  * - a pool scaled 0 → `--big-pool` → 0: time each way and API writes per member;
  * - kube-apiserver and etcd RSS, empty and at N.
  *
  *   node tools/bench/scale.ts [--count 20000] [--create-concurrency 64] [--pool 300]
- *        [--claim-rate 10] [--claim-seconds 20] [--big-pool 5000] [--steady-seconds 30]
- *        [--compare-bundle=node_modules/.saved/main.js]
+ *        [--claim-rate 10] [--claim-seconds 20] [--claim-runs 1] [--big-pool 5000] [--steady-seconds 30]
+ *        [--compare-bundle=node_modules/.saved/main.js] [--apiserver-heap-profile=heap.pb.gz]
  *
  * `--compare-bundle` (a saved build, relative to apps/<program>) is restarted too in step 6, just
  * before the current build, program by program: the two restarts side by side.
@@ -37,7 +39,7 @@ import { ControlPlane, cpuMs, freePort, residentBytes, serviceAccountKubeConfig 
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { onInterrupt } from './src/interrupt.ts';
-import { apiserverRequests, WRITE_VERBS } from './src/apiserver-requests.ts';
+import { apiserverGet, apiserverRequests, apiserverRequestTime, meanRequestMs, WRITE_VERBS } from './src/apiserver-requests.ts';
 import { clusterPids } from './src/proc.ts';
 
 const { values: args } = parseArgs({
@@ -47,11 +49,15 @@ const { values: args } = parseArgs({
     pool: { type: 'string', default: '300' },
     'claim-rate': { type: 'string', default: '10' },
     'claim-seconds': { type: 'string', default: '20' },
+    /** Runs of claims on the empty cluster and again at N, latencies pooled (each run's shown). */
+    'claim-runs': { type: 'string', default: '1' },
     'big-pool': { type: 'string', default: '5000' },
     'steady-seconds': { type: 'string', default: '30' },
     /** Wait at least this long after the last Sandbox is Ready, then until API writes fall to ≤ 1/s. */
     'settle-seconds': { type: 'string', default: '15' },
     'skip-restart': { type: 'boolean', default: false },
+    /** Write the API server's heap profile at N here (after the claims at N; needs the bench's own cluster). */
+    'apiserver-heap-profile': { type: 'string' },
     /**
      * A saved build (relative to apps/<program>) also restarted in step 6, program by program just
      * before the current one, so both restarts are measured side by side on the same cluster.
@@ -100,10 +106,10 @@ onInterrupt(() => {
 }, log);
 let kubeconfigPath = process.env.KUBECONFIG;
 if (!kubeconfigPath) {
-  const pods = N + POOL * 2 + BIG_POOL + CLAIM_RATE * CLAIM_SECONDS * 2;
+  const pods = N + POOL * 2 + BIG_POOL + CLAIM_RATE * CLAIM_SECONDS * 2 * Number(args['claim-runs']);
   const nodes = Math.ceil(pods / PODS_PER_NODE) + 1;
   log(`starting a cluster with ${nodes} kwok nodes of ${PODS_PER_NODE} pods`);
-  cluster = await ControlPlane.up({ name: `scale-${process.pid}`, ownerPid: process.pid, nodes, podsPerNode: PODS_PER_NODE, progress: (l) => log(`controlplane: ${l}`) });
+  cluster = await ControlPlane.up({ name: `scale-${process.pid}`, ownerPid: process.pid, nodes, podsPerNode: PODS_PER_NODE, profiling: args['apiserver-heap-profile'] !== undefined, progress: (l) => log(`controlplane: ${l}`) });
   kubeconfigPath = cluster.kubeconfigPath;
 }
 const kc = new KubeConfig();
@@ -293,8 +299,20 @@ async function poolReady(name: string, n: number, timeoutMs = 1_800_000): Promis
 
 const poolObj = (name: string, replicas: number) => ({ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool', metadata: { name, namespace: NS }, spec: { replicas, sandboxTemplateRef: { name: 't' } } });
 
-/** Claims at CLAIM_RATE/s for CLAIM_SECONDS against pool `p`: create → Ready latencies. */
-async function claimRun(prefix: string): Promise<Record<string, unknown>> {
+/** Waits (up to `maxMs`) until the API server's writes fall to 1/s or less over 5 s; returns the ms waited. */
+async function settle(maxMs: number): Promise<number> {
+  const start = performance.now();
+  for (let before = await apiWrites(); performance.now() - start < maxMs; ) {
+    await sleep(5_000);
+    const after = await apiWrites();
+    if (writesPer(before, after, 5).total <= 1) break;
+    before = after;
+  }
+  return performance.now() - start;
+}
+
+/** One run of claims at CLAIM_RATE/s for CLAIM_SECONDS against pool `p`: create → Ready latencies. */
+async function claimRun(prefix: string): Promise<{ claims: number; latencies: number[] }> {
   const total = Math.round(CLAIM_RATE * CLAIM_SECONDS);
   const t0 = performance.now();
   const creates: Promise<unknown>[] = [];
@@ -310,12 +328,80 @@ async function claimRun(prefix: string): Promise<Record<string, unknown>> {
   }
   await Promise.all(creates);
   for (const end = Date.now() + 120_000; Date.now() < end && names.some((n) => !claimReadyAt.has(n)); ) await sleep(100);
-  const lat = names.filter((n) => claimReadyAt.has(n)).map((n) => claimReadyAt.get(n)! - claimSentAt.get(n)!).sort((a, b) => a - b);
-  return { claims: total, ready: lat.length, p50Ms: round(quantile(lat, 0.5)), p99Ms: round(quantile(lat, 0.99)), maxMs: round(lat.at(-1) ?? NaN) };
+  return { claims: total, latencies: names.filter((n) => claimReadyAt.has(n)).map((n) => claimReadyAt.get(n)! - claimSentAt.get(n)!) };
+}
+
+/** The claim path's requests (claims, and Sandboxes bound to them) and their etcd operations. */
+const onClaimPath = (key: string) => /^(POST|PUT|PATCH|etcd \w+) (sandboxclaims|sandboxes)\b/.test(key);
+
+/**
+ * `--claim-runs` runs of claims (each but the last then deleted and the pool refilled), their latencies pooled;
+ * with each run's p50/p99 (the noise), and where the time went: the API server's mean time per
+ * claim-path request (and its etcd operations), the claim-controller's mean queue wait and
+ * reconcile time, read before and after each run (never during one: at N a scrape of the API
+ * server costs enough to show), and each process's CPU per claim.
+ */
+async function claimRuns(prefix: string): Promise<Record<string, unknown>> {
+  const runs = Number(args['claim-runs']);
+  const latencies: number[] = [];
+  const perRun: Array<{ p50Ms: number; p99Ms: number }> = [];
+  let claims = 0;
+  const api: Record<string, { requests: number; ms: number }> = {};
+  const cc = { reconciles: 0, reconcileMs: 0, queued: 0, queueMs: 0 };
+  const cpuMsPerClaim: Record<string, number> = {};
+  const ccMetrics = async () => (await get(running.get('claim-controller')!.port, '/metrics')).text;
+  const ccSum = (text: string, name: string) => metric(text, name, { controller: MAIN_CONTROLLER['claim-controller'] });
+  for (let r = 0; r < runs; r++) {
+    if (r > 0) {
+      // The last run's claims go, their Sandboxes and Pods with them, and the pool refills.
+      await deleteClaims(`${prefix}${r - 1}-`);
+      await poolReady('p', POOL);
+    }
+    // Every run starts on a quiet cluster (a pool just filled still has Events and Pod updates
+    // in flight): the empty and the full cluster are compared under the same conditions.
+    await settle(120_000);
+    const [api0, cc0] = [await apiserverRequestTime(kc, WRITE_VERBS), await ccMetrics()];
+    await sleep(2_000);
+    const cpu0 = cpuOf();
+    const run = await claimRun(`${prefix}${r}`);
+    const cpu1 = cpuOf();
+    const [api1, cc1] = [await apiserverRequestTime(kc, WRITE_VERBS), await ccMetrics()];
+    for (const k of Object.keys(cpu1)) cpuMsPerClaim[k] = (cpuMsPerClaim[k] ?? 0) + (cpu1[k]! - cpu0[k]!);
+    claims += run.claims;
+    latencies.push(...run.latencies);
+    const sorted = run.latencies.sort((a, b) => a - b);
+    perRun.push({ p50Ms: round(quantile(sorted, 0.5)), p99Ms: round(quantile(sorted, 0.99)) });
+    for (const [key, { requests, meanMs }] of Object.entries(meanRequestMs(api0, api1, onClaimPath))) {
+      const a = (api[key] ??= { requests: 0, ms: 0 });
+      a.requests += requests;
+      a.ms += requests * meanMs;
+    }
+    cc.reconciles += ccSum(cc1, 'controller_runtime_reconcile_time_seconds_count') - ccSum(cc0, 'controller_runtime_reconcile_time_seconds_count');
+    cc.reconcileMs += (ccSum(cc1, 'controller_runtime_reconcile_time_seconds_sum') - ccSum(cc0, 'controller_runtime_reconcile_time_seconds_sum')) * 1000;
+    cc.queued += ccSum(cc1, 'workqueue_queue_duration_seconds_count') - ccSum(cc0, 'workqueue_queue_duration_seconds_count');
+    cc.queueMs += (ccSum(cc1, 'workqueue_queue_duration_seconds_sum') - ccSum(cc0, 'workqueue_queue_duration_seconds_sum')) * 1000;
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    claims,
+    ready: latencies.length,
+    p50Ms: round(quantile(latencies, 0.5)),
+    p99Ms: round(quantile(latencies, 0.99)),
+    maxMs: round(latencies.at(-1) ?? NaN),
+    runs: perRun,
+    apiserverMeanMs: Object.fromEntries(Object.entries(api).map(([k, a]) => [k, { requests: a.requests, meanMs: round(a.ms / a.requests) }])),
+    claimController: {
+      reconciles: cc.reconciles,
+      reconcileMeanMs: round(cc.reconcileMs / cc.reconciles),
+      queueWaitMeanMs: round(cc.queueMs / cc.queued),
+    },
+    // From the first claim sent to the last one Ready: includes the refills the claims cause.
+    cpuMsPerClaim: Object.fromEntries(Object.entries(cpuMsPerClaim).map(([k, ms]) => [k, round(ms / claims, 2)])),
+  };
 }
 
 async function deleteClaims(prefix: string): Promise<void> {
-  const names = [...claimNames].filter((n) => n.startsWith(`${prefix}-`));
+  const names = [...claimNames].filter((n) => n.startsWith(prefix));
   let next = 0;
   await Promise.all(Array.from({ length: 16 }, async () => {
     while (next < names.length) await client.delete(ClaimKind, { namespace: NS, name: names[next++]! }).catch(() => undefined);
@@ -352,7 +438,7 @@ try {
   await client.create(PoolKind, poolObj('p', POOL));
   const fillEmpty = await poolReady('p', POOL);
   log(`pool of ${POOL} Ready in ${Math.round(fillEmpty)} ms; claims on the empty cluster`);
-  const claimsEmpty = await claimRun('ce');
+  const claimsEmpty = await claimRuns('ce');
   await deleteClaims('ce');
   await poolReady('p', POOL);
 
@@ -413,14 +499,7 @@ try {
   // (Events still being posted, Pods still starting would otherwise be measured as steady, and
   // slow the claims measured next), for at most 5 minutes more.
   await sleep(Number(args['settle-seconds']) * 1000);
-  const settleStart = performance.now();
-  for (let before = await apiWrites(); performance.now() - settleStart < 300_000; ) {
-    await sleep(5_000);
-    const after = await apiWrites();
-    if (writesPer(before, after, 5).total <= 1) break;
-    before = after;
-  }
-  result.settledAfterSeconds = round(Number(args['settle-seconds']) + (performance.now() - settleStart) / 1000);
+  result.settledAfterSeconds = round(Number(args['settle-seconds']) + (await settle(300_000)) / 1000);
   const steadySeconds = Number(args['steady-seconds']);
   const cpu0 = cpuOf();
   const writes0 = await apiWrites();
@@ -449,10 +528,15 @@ try {
   log(`steady: ${JSON.stringify(steady)}`);
 
   // 5. Claims with the N Sandboxes there.
-  const claimsFull = await claimRun('cf');
+  const claimsFull = await claimRuns('cf');
   result.claims = { empty: claimsEmpty, atN: claimsFull, p50Ratio: round((claimsFull.p50Ms as number) / (claimsEmpty.p50Ms as number), 2), p99Ratio: round((claimsFull.p99Ms as number) / (claimsEmpty.p99Ms as number), 2) };
   log(`claims: ${JSON.stringify(result.claims)}`);
   await poolReady('p', POOL);
+  if (args['apiserver-heap-profile']) {
+    // Read with `go tool pprof -sample_index=inuse_space -top <file>`: what the API server holds at N.
+    writeFileSync(args['apiserver-heap-profile'], await apiserverGet(kc, '/debug/pprof/heap'));
+    log(`the API server's heap profile is in ${args['apiserver-heap-profile']}`);
+  }
 
   // 6. SIGKILL + restart, one program at a time.
   if (!args['skip-restart']) {
