@@ -1,6 +1,6 @@
 import { claimBody, claimsPath, createClaim, deleteClaim, newClaimName, readyCondition, waitForReady, type ClaimSpecOptions, type SandboxClaim } from './claims.ts';
 import { SandboxTransport, type Connection, type SandboxAddress } from './data/connection.ts';
-import { KubernetesApiError, SandboxError, SandboxGoneError } from './errors.ts';
+import { ClaimRefusedError, KubernetesApiError, SandboxError, SandboxGoneError } from './errors.ts';
 import { KubeApi } from './kube/kube-api.ts';
 import { loadClusterAccess, type ClusterAccess } from './kube/kubeconfig.ts';
 import { Sandbox } from './sandbox.ts';
@@ -58,20 +58,15 @@ export class SandboxClient {
   async create(options: CreateOptions): Promise<Sandbox> {
     const namespace = options.namespace ?? this.namespace;
     const name = newClaimName();
-    let created: SandboxClaim;
     try {
-      created = await createClaim(this.api, claimBody(name, namespace, options), options.signal);
-    } catch (err) {
-      // Aborted while the create was in flight: the API server may have made the claim anyway.
-      if (options.signal?.aborted) await deleteClaim(this.api, namespace, name, AbortSignal.timeout(30_000)).catch(() => undefined);
-      throw err;
-    }
-    try {
+      const created = await createClaim(this.api, claimBody(name, namespace, options), options.signal);
       const ready = await waitForReady(this.api, created, { timeoutMs: options.readyTimeoutMs ?? 180_000, signal: options.signal });
       return this.#attach(ready);
     } catch (err) {
-      // Whatever went wrong (timeout, final reason, abort), the claim must not linger.
-      await deleteClaim(this.api, namespace, name, AbortSignal.timeout(30_000)).catch(() => undefined);
+      // Whatever went wrong (timeout, final reason, abort), the claim must not linger: also when
+      // the create's answer was lost (aborted in flight, connection reset), as the API server may
+      // have made it; only a create the API server refused made nothing (and the name may be another's).
+      if (!(err instanceof ClaimRefusedError)) await deleteClaim(this.api, namespace, name, AbortSignal.timeout(30_000)).catch(() => undefined);
       throw err;
     }
   }
