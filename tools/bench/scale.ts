@@ -39,7 +39,7 @@ import { ControlPlane, cpuMs, freePort, residentBytes, serviceAccountKubeConfig 
 import { KubeClient, Kinds, type KubeObject, type ResourceKind } from '@agent-sandbox/runtime';
 import { PROGRAM_NODE_FLAGS } from '@agent-sandbox/images';
 import { onInterrupt } from './src/interrupt.ts';
-import { apiserverGet, apiserverRequests, apiserverRequestTime, meanRequestMs, WRITE_VERBS } from './src/apiserver-requests.ts';
+import { apiserverGet, apiserverRequests, apiserverRequestTime, labelsOf, meanRequestMs, WRITE_VERBS } from './src/apiserver-requests.ts';
 import { clusterPids } from './src/proc.ts';
 
 const { values: args } = parseArgs({
@@ -222,7 +222,7 @@ function metric(text: string, name: string, match: Record<string, string> = {}):
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const labels = labelsOf(line);
     if (Object.entries(match).every(([k, v]) => labels[k] === v)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;

@@ -27,12 +27,17 @@ export async function apiserverGet(kc: KubeConfig, path: string): Promise<Buffer
 
 const scrape = async (kc: KubeConfig) => (await apiserverGet(kc, '/metrics')).toString();
 
+/** A Prometheus sample line's labels (`name{a="x",b="y"} 1` → { a: 'x', b: 'y' }). */
+export function labelsOf(line: string): Record<string, string | undefined> {
+  return Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+}
+
 /** `verb resource[/subresource]` → the samples of `name` (a counter) with those labels, summed. */
 function byVerbAndResource(text: string, name: string, verbs: readonly string[], conflictsApart: boolean): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`)) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const labels = labelsOf(line);
     if (!verbs.includes(labels.verb!)) continue;
     const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}${conflictsApart && labels.code === '409' ? ' (409)' : ''}`;
     out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
@@ -60,7 +65,7 @@ export async function apiserverRequestTime(kc: KubeConfig, verbs: readonly strin
     const out = new Map<string, number>();
     for (const line of text.split('\n')) {
       if (!line.startsWith(`etcd_request_duration_seconds_${suffix}{`)) continue;
-      const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      const labels = labelsOf(line);
       const key = `etcd ${labels.operation} ${labels.resource}`;
       out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
     }
