@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX } from '@agent-sandbox/api';
+import { SANDBOX, SANDBOX_CLAIM } from '@agent-sandbox/api';
 import { consistently } from '@agent-sandbox/controlplane/testing';
+import type { KubeObject } from '@agent-sandbox/runtime';
 import { callerToken, fakeSandbox, forbiddenLines, routerUrl } from '../support/data-plane.ts';
 import { eventually, programSuite, waitUntil, type ProgramProcess, type ProgramSuite } from '../support/programs.ts';
 import { hostAddress, multipart, startRuntime, type RuntimeProcess } from '../support/runtime-process.ts';
@@ -24,7 +25,7 @@ let openUrl: string;
 let runtime: RuntimeProcess;
 let echo: EchoUpstream;
 const host = hostAddress();
-const tokens: Record<'alice' | 'bob' | 'carol' | 'eve', string> = { alice: '', bob: '', carol: '', eve: '' };
+const tokens: Record<'alice' | 'bob' | 'carol' | 'dave' | 'eve', string> = { alice: '', bob: '', carol: '', dave: '', eve: '' };
 
 beforeAll(async () => {
   suite = await programSuite('router');
@@ -36,10 +37,12 @@ beforeAll(async () => {
   await fakeSandbox(suite.admin, ns, 'starting', { address: host, ready: false });
   await fakeSandbox(suite.admin, ns, 'loopback', { address: '127.0.0.1' });
   const get = (resource: string, group: string, names?: string[]) => ({ apiGroups: [group], resources: [resource], verbs: ['get'], ...(names ? { resourceNames: names } : {}) });
-  // alice may get the claim holding "held"; bob the Sandbox "plain" by name; carol every Sandbox; eve nothing.
+  // alice may get the claim holding "held"; bob the Sandbox "plain" by name; carol every Sandbox;
+  // dave the claim "claim-d" (which adopts a Sandbox in a test); eve nothing.
   tokens.alice = await callerToken(suite.admin, ns, 'alice', [get('sandboxclaims', 'extensions.agents.x-k8s.io', ['claim-a'])]);
   tokens.bob = await callerToken(suite.admin, ns, 'bob', [get('sandboxes', 'agents.x-k8s.io', ['plain'])]);
   tokens.carol = await callerToken(suite.admin, ns, 'carol', [get('sandboxes', 'agents.x-k8s.io')]);
+  tokens.dave = await callerToken(suite.admin, ns, 'dave', [get('sandboxclaims', 'extensions.agents.x-k8s.io', ['claim-d'])]);
   tokens.eve = await callerToken(suite.admin, ns, 'eve', []);
   [router, open] = await Promise.all([
     suite.start('sandbox-router', ['--bind-address=127.0.0.1:0', '--max-websockets-per-client=2', '--authorization-cache-ttl=30s']),
@@ -131,6 +134,27 @@ describe('[ext] authorization', () => {
     expect({ status: viaClaim.status, body: JSON.parse(viaClaim.body) }).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect((await call(url, '/', as('bob', 'plain'))).status).toBe(200);
     expect((await call(url, '/', as('carol', 'held'))).status).toBe(200);
+  });
+
+  it('lets in the holder of a claim that adopted the Sandbox after the request came (a warm pool member just claimed)', async () => {
+    const claim = await suite.admin.create<KubeObject>(SANDBOX_CLAIM, {
+      apiVersion: SANDBOX_CLAIM.apiVersion,
+      kind: SANDBOX_CLAIM.kind,
+      metadata: { name: 'claim-d', namespace: ns },
+      spec: { warmPoolRef: { name: 'no-pool' } },
+    });
+    await fakeSandbox(suite.admin, ns, 'adopted', { address: host });
+    // The router knows "adopted", held by no claim: dave may not get it, yet. His request waits
+    // for the router's watch to show a claim holding it (as when his SDK saw the claim Ready first)…
+    const pending = call(url, '/', as('dave', 'adopted'));
+    let settled = false;
+    void pending.finally(() => (settled = true));
+    await consistently('the request to wait while no claim holds the Sandbox', () => !settled, 500);
+    // …and is let in once the claim he may get adopts it, within --resolve-wait (3 s).
+    const owner = { apiVersion: SANDBOX_CLAIM.apiVersion, kind: SANDBOX_CLAIM.kind, name: 'claim-d', uid: claim.metadata.uid!, controller: true };
+    await suite.admin.patch(SANDBOX, { namespace: ns, name: 'adopted' }, { metadata: { ownerReferences: [owner] } }, { type: 'merge' });
+    const res = await pending;
+    expect({ status: res.status, body: JSON.parse(res.body) }).toMatchObject({ status: 200, body: { status: 'ok' } });
   });
 
   it('answers repeated requests from its cache', async () => {

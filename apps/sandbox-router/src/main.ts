@@ -32,7 +32,7 @@ await runProgram({
     'websocket-max-lifetime': { kind: 'duration', help: 'A WebSocket is closed this long after it opened, busy or not.', default: 3_600_000 },
     'resolve-wait': {
       kind: 'duration',
-      help: 'How long a request for a Sandbox this router has not seen (or not seen Ready) yet waits for its watch to catch up before the answer is 404 or 503. Covers a client that saw its claim Ready before the router did.',
+      help: 'How long a request for a Sandbox this router has not seen (not seen Ready, or not seen held by a claim the caller may get) yet waits for its watch to catch up before the answer is 404, 503 or 403. Covers a client that saw its claim Ready before the router did.',
       default: 3_000,
     },
     'max-websockets-per-client': { kind: 'integer', help: 'WebSockets open at once per caller (its user, or its address without authorization); more get 429.', default: 32, min: 1 },

@@ -122,7 +122,16 @@ export class SandboxRouter {
       // Before the lookup: a caller without rights learns nothing, not even whether the Sandbox exists.
       let decision;
       try {
-        decision = await authorizer.authorize(req.headers.authorization, { namespace: target.namespace, name: target.name, claim: index.claimFor(target.namespace, target.name) });
+        const ask = (claim: string | undefined) => authorizer.authorize(req.headers.authorization, { namespace: target.namespace, name: target.name, claim });
+        const claim = index.claimFor(target.namespace, target.name);
+        decision = await ask(claim);
+        // Refused for a Sandbox no claim holds, as far as the router has seen: it may be a pool
+        // member just adopted by the caller's claim. Wait (within the same bound) to see a claim
+        // hold it, then ask again, for that claim.
+        if (decision.kind === 'forbidden' && claim === undefined && index.sandbox(target.namespace, target.name)) {
+          const adopter = await index.awaitClaim(target.namespace, target.name, deadline - performance.now(), signal);
+          if (adopter !== undefined) decision = await ask(adopter);
+        }
       } catch (err) {
         if (!(err instanceof AuthorizationUnavailable)) throw err;
         metrics.authorization.inc({ result: 'error', cached: 'false' });

@@ -91,11 +91,26 @@ export class SandboxIndex {
 
   /** Waits, at most `waitMs`, for the Sandbox to be known to the router (true) or not (false). */
   async awaitKnown(namespace: string, name: string, waitMs: number, signal?: AbortSignal): Promise<boolean> {
+    return (await this.#awaitSeen(namespace, waitMs, signal, () => this.sandbox(namespace, name))) !== undefined;
+  }
+
+  /**
+   * Waits, at most `waitMs`, for the router to see a claim holding the Sandbox, and names it. A
+   * warm pool member is adopted by its claim moments before the claim turns Ready: a client that
+   * saw that may ask before the router's watch delivered the adoption.
+   */
+  awaitClaim(namespace: string, name: string, waitMs: number, signal?: AbortSignal): Promise<string | undefined> {
+    return this.#awaitSeen(namespace, waitMs, signal, () => this.claimFor(namespace, name));
+  }
+
+  /** `seen()` once it is defined, waking on each piece of news of the namespace; undefined at the deadline. */
+  async #awaitSeen<T>(namespace: string, waitMs: number, signal: AbortSignal | undefined, seen: () => T | undefined): Promise<T | undefined> {
     const deadline = performance.now() + waitMs;
     for (;;) {
-      if (this.sandbox(namespace, name)) return true;
+      const value = seen();
+      if (value !== undefined) return value;
       const left = deadline - performance.now();
-      if (left <= 0 || signal?.aborted) return false;
+      if (left <= 0 || signal?.aborted) return undefined;
       await this.#news(namespace, left, signal);
     }
   }

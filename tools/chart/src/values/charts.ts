@@ -408,7 +408,7 @@ export const PROGRAM_DEFINITIONS: readonly ProgramDefinition[] = [
       websocketIdleTimeout: duration('A WebSocket with no traffic either way for this long is closed (`--websocket-idle-timeout`).', '5m', { flag: 'websocket-idle-timeout' }),
       websocketMaxLifetime: duration('A WebSocket is closed this long after it opened (`--websocket-max-lifetime`).', '1h', { flag: 'websocket-max-lifetime' }),
       maxWebsocketsPerClient: integer('WebSockets open at once per caller; more get 429 (`--max-websockets-per-client`).', 32, { minimum: 1, flag: 'max-websockets-per-client' }),
-      resolveWait: duration('How long a request for a Sandbox the router has not seen (or not seen Ready) yet waits for its watch to catch up before 404 or 503 (`--resolve-wait`).', '3s', { flag: 'resolve-wait' }),
+      resolveWait: duration('How long a request for a Sandbox the router has not seen (not seen Ready, or not seen held by a claim the caller may get) yet waits for its watch to catch up before 404, 503 or 403 (`--resolve-wait`).', '3s', { flag: 'resolve-wait' }),
     },
   },
 ];
