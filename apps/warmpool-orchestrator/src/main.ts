@@ -18,7 +18,7 @@ await runProgram({
     },
     'max-create-batch': {
       kind: 'integer',
-      help: 'Largest slow-start batch: members are created 1, 2, 4, … at a time, up to this many at once.',
+      help: 'Most member writes at once: members are created 1, 2, 4, … at a time (slow start) up to this many, and deleted this many at a time.',
       default: 64,
       min: 1,
     },

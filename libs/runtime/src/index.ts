@@ -72,7 +72,7 @@ export { FakeClock } from './time/fake-clock.ts';
 export { ControllerBuilder, type MapFn, type WatchOptions } from './controller/builder.ts';
 export { Controller, type ControllerOptions } from './controller/controller.ts';
 export { Expectations } from './controller/expectations.ts';
-export { slowStart, slowStartBatches } from './controller/slow-start.ts';
+export { inBatches, slowStart, slowStartBatches } from './controller/slow-start.ts';
 export * as predicates from './controller/predicates.ts';
 export { type ObjectEvent, type Predicate } from './controller/predicates.ts';
 export { isTerminal, TerminalError, type ReconcileContext, type Reconciler, type Request, type Result } from './controller/reconcile.ts';

@@ -4,7 +4,7 @@ import {
   type SandboxWarmPoolStatus,
   templateHash,
 } from '@agent-sandbox/api';
-import { CONTROLLER_UID_INDEX, controllerOf, isConflict, isNotFound, OwnWrites, slowStart, type Expectations, type Manager, type Reconciler } from '@agent-sandbox/runtime';
+import { CONTROLLER_UID_INDEX, controllerOf, inBatches, isConflict, isNotFound, OwnWrites, slowStart, type Expectations, type Manager, type Reconciler } from '@agent-sandbox/runtime';
 import { PoolKind, SandboxKind, TemplateKind, type PoolObject, type SandboxObject, type TemplateObject } from '../kinds.ts';
 import { memberSandbox, memberView, onlyCountsDiffer, poolStatus, statusDiffers } from './members.ts';
 import { plan } from './plan.ts';
@@ -16,7 +16,7 @@ export interface PoolReconcilerOptions {
   expectations: Expectations;
   /** A member not Ready this long after creation is replaced (unless unschedulable). */
   readyGraceMs: number;
-  /** Largest slow-start batch of creates. */
+  /** Largest slow-start batch of creates, and the number of deletes sent at once. */
   maxBatch: number;
   /** Least time between two status writes that change only the counts (0: no spacing). */
   statusIntervalMs?: number;
@@ -83,24 +83,29 @@ export function poolReconciler(manager: Manager, options: PoolReconcilerOptions)
       let kept = 0;
       if (decided.delete.length > 0) {
         const byName = new Map(sandboxesOfPool.map((s) => [s.metadata.name!, s]));
-        expectations.expectDeletes(req.key, decided.delete.map((m) => m.name));
-        await Promise.all(
-          decided.delete.map(async (m) => {
-            const s = byName.get(m.name)!;
-            try {
-              // The resourceVersion precondition loses to a claim that took the member meanwhile.
-              await writer.delete(SandboxKind, s, { lock: true, propagationPolicy: 'Background', signal });
-            } catch (err) {
-              expectations.deletionObserved(req.key, m.name);
-              // Gone already: its replacement is due. Changed since it was read (taken by a claim,
-              // written by someone) or not deleted for another reason: it still counts until the
-              // next pass has looked at it again, or the pool would exceed its size.
-              if (!isNotFound(err)) kept++;
-              if (!isConflict(err) && !isNotFound(err)) error ??= err;
-            }
-          }),
-        );
-        ctx.log.info({ deleted: decided.delete.length - kept, kept }, 'deleted members');
+        const names = decided.delete.map((m) => m.name);
+        expectations.expectDeletes(req.key, names);
+        // A batch at a time; after a batch with an unexpected failure (the API server turning
+        // requests away, say), the rest wait for the retry.
+        const result = await inBatches(names, options.maxBatch, async (name) => {
+          try {
+            // The resourceVersion precondition loses to a claim that took the member meanwhile.
+            await writer.delete(SandboxKind, byName.get(name)!, { lock: true, propagationPolicy: 'Background', signal });
+          } catch (err) {
+            expectations.deletionObserved(req.key, name);
+            // Gone already: its replacement is due. Changed since it was read (taken by a claim,
+            // written by someone) or not deleted for another reason: it still counts until the
+            // next pass has looked at it again, or the pool would exceed its size.
+            if (!isNotFound(err)) kept++;
+            if (!isConflict(err) && !isNotFound(err)) throw err;
+          }
+        });
+        for (const name of names.slice(result.tried)) {
+          expectations.deletionObserved(req.key, name);
+          kept++;
+        }
+        if (result.error) error ??= result.error;
+        ctx.log.info({ deleted: names.length - kept, kept }, 'deleted members');
       }
       const create = Math.max(0, decided.create - kept);
       if (create > 0 && template && hash) {

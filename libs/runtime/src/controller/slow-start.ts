@@ -27,3 +27,21 @@ export async function slowStart(total: number, maxBatch: number, make: () => Pro
   }
   return { made };
 }
+
+/**
+ * Runs `act` on each item, `batch` at a time (each batch at once, the next when it is done),
+ * stopping after a batch in which `act` failed: a pool scaled down by thousands sends a steady
+ * stream of deletes rather than thousands at once, which the API server would turn away (429),
+ * and a failure that would repeat costs one batch. `tried` counts the items `act` was called on,
+ * from the first.
+ */
+export async function inBatches<T>(items: readonly T[], batch: number, act: (item: T) => Promise<void>): Promise<{ tried: number; error?: unknown }> {
+  const size = Math.max(1, batch);
+  for (let tried = 0; tried < items.length; ) {
+    const results = await Promise.allSettled(items.slice(tried, tried + size).map(act));
+    tried += results.length;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) return { tried, error: failed.reason };
+  }
+  return { tried: items.length };
+}

@@ -272,7 +272,7 @@ export const PROGRAM_DEFINITIONS: readonly ProgramDefinition[] = [
     component: 'controller',
     settings: {
       workers: workers('SandboxWarmPools reconciled at once', 4),
-      maxCreateBatch: integer('Largest slow-start batch of member creations (`--max-create-batch`).', 64, { minimum: 1, flag: 'max-create-batch' }),
+      maxCreateBatch: integer('Most member writes at once: creations go 1, 2, 4, … up to this many (slow start), deletions this many at a time (`--max-create-batch`).', 64, { minimum: 1, flag: 'max-create-batch' }),
       readyGracePeriod: duration(
         'A member not Ready this long after creation is replaced, unless its Pod cannot be scheduled (`--ready-grace-period`).',
         '5m',
