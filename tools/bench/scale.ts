@@ -10,14 +10,15 @@
  *   first successful reconcile and to every object re-checked (reconciles of its main
  *   controller ≥ the objects it owns);
  * - claims at `--claim-rate`/s against a warm pool of `--pool` on the empty cluster and again
- *   with the N Sandboxes (`--claim-runs` runs each): p50/p99 create → Ready, and the ratio; with
+ *   with the N Sandboxes (`--claim-runs` runs each; on the empty cluster after an unmeasured
+ *   warm-up run of `--warmup-seconds`): p50/p99 create → Ready, and the ratio; with
  *   the API server's mean time per claim-path request and the claim-controller's queue wait and
  *   reconcile time, to tell where a difference comes from;
  * - a pool scaled 0 → `--big-pool` → 0: time each way and API writes per member;
  * - kube-apiserver and etcd RSS, empty and at N.
  *
  *   node tools/bench/scale.ts [--count 20000] [--create-concurrency 64] [--pool 300]
- *        [--claim-rate 10] [--claim-seconds 20] [--claim-runs 1] [--big-pool 5000] [--steady-seconds 30]
+ *        [--claim-rate 10] [--claim-seconds 20] [--claim-runs 1] [--warmup-seconds 10] [--big-pool 5000] [--steady-seconds 30]
  *        [--compare-bundle=node_modules/.saved/main.js] [--apiserver-heap-profile=heap.pb.gz]
  *
  * `--compare-bundle` (a saved build, relative to apps/<program>) is restarted too in step 6, just
@@ -51,6 +52,11 @@ const { values: args } = parseArgs({
     'claim-seconds': { type: 'string', default: '20' },
     /** Runs of claims on the empty cluster and again at N, latencies pooled (each run's shown). */
     'claim-runs': { type: 'string', default: '1' },
+    /**
+     * Claims sent (not measured) before those on the empty cluster: the programs and the API
+     * server start cold there (JIT, connections, first-use caches), and are warm at N.
+     */
+    'warmup-seconds': { type: 'string', default: '10' },
     'big-pool': { type: 'string', default: '5000' },
     'steady-seconds': { type: 'string', default: '30' },
     /** Wait at least this long after the last Sandbox is Ready, then until API writes fall to ≤ 1/s. */
@@ -311,9 +317,9 @@ async function settle(maxMs: number): Promise<number> {
   return performance.now() - start;
 }
 
-/** One run of claims at CLAIM_RATE/s for CLAIM_SECONDS against pool `p`: create → Ready latencies. */
-async function claimRun(prefix: string): Promise<{ claims: number; latencies: number[] }> {
-  const total = Math.round(CLAIM_RATE * CLAIM_SECONDS);
+/** One run of claims at CLAIM_RATE/s for `seconds` against pool `p`: create → Ready latencies. */
+async function claimRun(prefix: string, seconds = CLAIM_SECONDS): Promise<{ claims: number; latencies: number[] }> {
+  const total = Math.round(CLAIM_RATE * seconds);
   const t0 = performance.now();
   const creates: Promise<unknown>[] = [];
   const names: string[] = [];
@@ -438,6 +444,14 @@ try {
   await client.create(PoolKind, poolObj('p', POOL));
   const fillEmpty = await poolReady('p', POOL);
   log(`pool of ${POOL} Ready in ${Math.round(fillEmpty)} ms; claims on the empty cluster`);
+  const warmupSeconds = Number(args['warmup-seconds']);
+  if (warmupSeconds > 0) {
+    const warmup = await claimRun('cw', warmupSeconds);
+    const sorted = warmup.latencies.sort((a, b) => a - b);
+    result.warmup = { seconds: warmupSeconds, claims: warmup.claims, ready: sorted.length, p50Ms: round(quantile(sorted, 0.5)) };
+    await deleteClaims('cw-');
+    await poolReady('p', POOL);
+  }
   const claimsEmpty = await claimRuns('ce');
   await deleteClaims('ce');
   await poolReady('p', POOL);
