@@ -350,7 +350,7 @@ const onClaimPath = (key: string) => /^(POST|PUT|PATCH|etcd \w+) (sandboxclaims|
 async function claimRuns(prefix: string): Promise<Record<string, unknown>> {
   const runs = Number(args['claim-runs']);
   const latencies: number[] = [];
-  const perRun: Array<{ p50Ms: number; p99Ms: number }> = [];
+  const perRun: Array<{ p50Ms: number; p99Ms: number; etcdCompaction?: { runs: number; ms: number; keys: number } }> = [];
   let claims = 0;
   const api: Record<string, { requests: number; ms: number }> = {};
   const cc = { reconciles: 0, reconcileMs: 0, queued: 0, queueMs: 0 };
@@ -366,17 +366,24 @@ async function claimRuns(prefix: string): Promise<Record<string, unknown>> {
     // Every run starts on a quiet cluster (a pool just filled still has Events and Pod updates
     // in flight): the empty and the full cluster are compared under the same conditions.
     await settle(120_000);
-    const [api0, cc0] = [await apiserverRequestTime(kc, WRITE_VERBS), await ccMetrics()];
+    const [api0, cc0, etcd0] = [await apiserverRequestTime(kc, WRITE_VERBS), await ccMetrics(), await etcdMetrics()];
     await sleep(2_000);
     const cpu0 = cpuOf();
     const run = await claimRun(`${prefix}${r}`);
     const cpu1 = cpuOf();
-    const [api1, cc1] = [await apiserverRequestTime(kc, WRITE_VERBS), await ccMetrics()];
+    const [api1, cc1, etcd1] = [await apiserverRequestTime(kc, WRITE_VERBS), await ccMetrics(), await etcdMetrics()];
     for (const k of Object.keys(cpu1)) cpuMsPerClaim[k] = (cpuMsPerClaim[k] ?? 0) + (cpu1[k]! - cpu0[k]!);
     claims += run.claims;
     latencies.push(...run.latencies);
     const sorted = run.latencies.sort((a, b) => a - b);
-    perRun.push({ p50Ms: round(quantile(sorted, 0.5)), p99Ms: round(quantile(sorted, 0.99)) });
+    // The API server compacts etcd every 5 minutes: the first compaction after the N Sandboxes
+    // were made drops their whole history, and may fall into a run.
+    const compaction = (name: string) => metric(etcd1, `etcd_debugging_mvcc_db_compaction_${name}`) - metric(etcd0, `etcd_debugging_mvcc_db_compaction_${name}`);
+    perRun.push({
+      p50Ms: round(quantile(sorted, 0.5)),
+      p99Ms: round(quantile(sorted, 0.99)),
+      ...(cluster ? { etcdCompaction: { runs: compaction('total_duration_milliseconds_count'), ms: compaction('total_duration_milliseconds_sum'), keys: compaction('keys_total') } } : {}),
+    });
     for (const [key, { requests, meanMs }] of Object.entries(meanRequestMs(api0, api1, onClaimPath))) {
       const a = (api[key] ??= { requests: 0, ms: 0 });
       a.requests += requests;
@@ -413,6 +420,9 @@ async function deleteClaims(prefix: string): Promise<void> {
     while (next < names.length) await client.delete(ClaimKind, { namespace: NS, name: names[next++]! }).catch(() => undefined);
   }));
 }
+
+/** etcd's own metrics, when the bench runs its own cluster ('' otherwise). */
+const etcdMetrics = async () => (cluster ? (await fetch(`${cluster.etcdUrl}/metrics`)).text() : '');
 
 const cpuOf = () => Object.fromEntries([...PROGRAMS.map((p) => [p, cpuMs(running.get(p)?.child.pid)] as const), ...Object.entries(controlPlanePids).map(([k, pid]) => [k, cpuMs(pid)] as const)]);
 const controlPlaneRss = () => Object.fromEntries(['kube-apiserver', 'etcd'].map((k) => [k, round(rssBytes(controlPlanePids[k]) / MiB)]));

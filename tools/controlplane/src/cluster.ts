@@ -379,6 +379,11 @@ export class ControlPlane {
     ];
   }
 
+  /** etcd's client URL (plain HTTP on loopback); it serves /metrics too. */
+  get etcdUrl(): string {
+    return `http://127.0.0.1:${this.#state.ports.etcdClient}`;
+  }
+
   #port(component: ControlPlaneComponent): number {
     const p = this.#state.ports;
     return { etcd: p.etcdClient, 'kube-apiserver': p.apiserver, 'kube-controller-manager': p.controllerManager, 'kube-scheduler': p.scheduler, kwok: p.kwok }[
