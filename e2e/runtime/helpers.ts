@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { createLogger, createMetricsRegistry, type Logger } from '@agent-sandbox/telemetry';
 import { KubeClient, Kinds, Manager, type InformerTuning, type KubeObject } from '@agent-sandbox/runtime';
 import { testKubeConfig } from '@agent-sandbox/controlplane/testing';
+import { waitUntil as sharedWaitUntil } from '@agent-sandbox/runtime/testing';
 
 export type ConfigMap = KubeObject & { data?: Record<string, string> };
 
@@ -39,14 +40,8 @@ export function testManager(namespace: string, log: Logger, informers: InformerT
   });
 }
 
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** The shared wait, with this suite's defaults (a minute, looking every 50 ms). */
+export const waitUntil = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 50): Promise<void> => sharedWaitUntil(what, check, timeoutMs, everyMs);
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {

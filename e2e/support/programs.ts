@@ -252,12 +252,4 @@ export async function eventually<T>(what: string, read: () => Promise<T>, ok: (v
   }
 }
 
-/** Polls `check` until it holds (or throws after the timeout). */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitUntil } from '@agent-sandbox/runtime/testing';

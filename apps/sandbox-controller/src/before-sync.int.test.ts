@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { consistently, waitUntil } from '@agent-sandbox/runtime/testing';
 import { createLogger, createMetricsRegistry } from '@agent-sandbox/telemetry';
 import { KubeClient, Kinds, Manager, type KubeObject } from '@agent-sandbox/runtime';
 import { registerControllers } from './controllers.ts';
@@ -17,17 +18,6 @@ const kc = new KubeConfig();
 kc.loadFromFile(inject('kubeconfig'));
 const client = new KubeClient(kc);
 const ns = `sc-early-${randomBytes(3).toString('hex')}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it holds, or fails naming `what`. */
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  for (const until = Date.now() + timeoutMs; !(await check()); await sleep(50)) if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-}
-
-/** `check` holds at every look for `forMs` (the proof that something did not happen meanwhile). */
-async function consistently(what: string, check: () => Promise<boolean> | boolean, forMs: number): Promise<void> {
-  for (const until = Date.now() + forMs; Date.now() < until; await sleep(50)) if (!(await check())) throw new Error(`no longer true: ${what}`);
-}
 
 /** The sandbox-controller's controllers in this process, on their own metrics. */
 function sandboxController(): Manager {

@@ -9,6 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, createMetricsRegistry } from '@agent-sandbox/telemetry';
 import { KubeClient, Kinds, Manager } from '@agent-sandbox/runtime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitUntil } from '@agent-sandbox/runtime/testing';
 import { ClaimKind, SandboxKind, type SandboxObject } from './kinds.ts';
 import { registerReaper } from './reaper.ts';
 
@@ -16,12 +17,7 @@ const kc = new KubeConfig();
 kc.loadFromFile(inject('kubeconfig'));
 const client = new KubeClient(kc);
 const ns = `reaper-early-${randomBytes(3).toString('hex')}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  for (const until = Date.now() + timeoutMs; !(await check()); await sleep(50)) if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('ttl-reaper started before its caches have synced', () => {
   beforeAll(async () => {

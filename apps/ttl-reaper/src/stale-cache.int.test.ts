@@ -9,6 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '@agent-sandbox/telemetry';
 import { KubeClient, Kinds, Manager } from '@agent-sandbox/runtime';
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
+import { consistently, waitUntil } from '@agent-sandbox/runtime/testing';
 import { ClaimKind, SandboxKind, type ClaimObject, type SandboxObject } from './kinds.ts';
 import { registerReaper } from './reaper.ts';
 
@@ -18,17 +19,6 @@ const client = new KubeClient(kc);
 const ns = `reaper-stale-${randomBytes(3).toString('hex')}`;
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
 const aSecondAgo = () => new Date(Date.now() - 1_000).toISOString().replace(/\.\d+Z$/, 'Z');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it holds, or fails naming `what`. */
-async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  for (const until = Date.now() + timeoutMs; !(await check()); await sleep(50)) if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-}
-
-/** `check` holds at every look for `forMs` (the proof that something did not happen meanwhile). */
-async function consistently(what: string, check: () => Promise<boolean> | boolean, forMs: number): Promise<void> {
-  for (const until = Date.now() + forMs; Date.now() < until; await sleep(50)) if (!(await check())) throw new Error(`no longer true: ${what}`);
-}
 
 describe('ttl-reaper with a cache that lags the API server', () => {
   let manager: Manager;
@@ -60,7 +50,7 @@ describe('ttl-reaper with a cache that lags the API server', () => {
       },
     );
 
-  const waitCached = (kind: typeof SandboxKind | typeof ClaimKind, name: string) => eventually(`${name} in the reaper's cache`, () => !!manager.informer(kind).store.get(`${ns}/${name}`));
+  const waitCached = (kind: typeof SandboxKind | typeof ClaimKind, name: string) => waitUntil(`${name} in the reaper's cache`, () => !!manager.informer(kind).store.get(`${ns}/${name}`));
 
   /** Deadlines a moment away: due in the cache before the watch (paused) can bring the change. */
   const soon = () => new Date(Date.now() + 2_000).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -88,7 +78,7 @@ describe('ttl-reaper with a cache that lags the API server', () => {
 
     // The control: a deadline past on the server too is acted on at once.
     await client.patch(SandboxKind, { namespace: ns, name: 'extended' }, { spec: { shutdownTime: aSecondAgo() } }, { type: 'merge' });
-    await eventually('the sandbox past its deadline deleted', async () => !(await exists(SandboxKind, 'extended')));
+    await waitUntil('the sandbox past its deadline deleted', async () => !(await exists(SandboxKind, 'extended')));
   });
 
   it('deletes the Sandbox of a retained claim that expires, though its cache has not yet seen the claim take it', async () => {
@@ -113,7 +103,7 @@ describe('ttl-reaper with a cache that lags the API server', () => {
       const owner = { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', name: 'expires-late', uid: claim.metadata.uid!, controller: true, blockOwnerDeletion: true };
       await client.patch(SandboxKind, { namespace: ns, name: 'taken-late' }, { metadata: { resourceVersion: member.metadata.resourceVersion, ownerReferences: [owner] } }, { type: 'merge' });
       await client.patch(ClaimKind, { namespace: ns, name: 'expires-late' }, { status: { sandbox: { name: 'taken-late' } } }, { type: 'merge', subresource: 'status' });
-      await eventually('the claim expired and its Sandbox deleted, the Sandbox watch still paused', async () => !(await exists(SandboxKind, 'taken-late')), 15_000);
+      await waitUntil('the claim expired and its Sandbox deleted, the Sandbox watch still paused', async () => !(await exists(SandboxKind, 'taken-late')), 15_000);
     } finally {
       sandboxes.resume();
     }

@@ -9,6 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '@agent-sandbox/telemetry';
 import { KubeClient, Kinds, Manager, type ObjectRef, type ResourceKind } from '@agent-sandbox/runtime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitUntil } from '@agent-sandbox/runtime/testing';
 import { registerControllers } from './controllers.ts';
 import { PoolKind, SandboxKind, TemplateKind, type SandboxObject } from './kinds.ts';
 
@@ -38,11 +39,6 @@ kc.loadFromFile(inject('kubeconfig'));
 const admin = new KubeClient(kc);
 const counting = new CountingClient(kc);
 const ns = `pool-down-${randomBytes(3).toString('hex')}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  for (const until = Date.now() + timeoutMs; !(await check()); await sleep(100)) if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('warmpool-orchestrator scaling a pool down', () => {
   let manager: Manager;
@@ -78,12 +74,12 @@ describe('warmpool-orchestrator scaling a pool down', () => {
       metadata: { name: 'p', namespace: ns },
       spec: { replicas: REPLICAS, sandboxTemplateRef: { name: 't' } },
     });
-    await eventually(`${REPLICAS} members`, async () => (await members()).length === REPLICAS);
+    await waitUntil(`${REPLICAS} members`, async () => (await members()).length === REPLICAS);
     // Each member in the controller's cache, so that one pass plans all the deletes.
-    await eventually(`${REPLICAS} members cached`, async () => manager.informer(SandboxKind).store.list().length === REPLICAS);
+    await waitUntil(`${REPLICAS} members cached`, async () => manager.informer(SandboxKind).store.list().length === REPLICAS);
 
     await admin.patch(PoolKind, { namespace: ns, name: 'p' }, { spec: { replicas: 0 } }, { type: 'merge', subresource: 'scale' });
-    await eventually('no member left', async () => (await members()).length === 0);
+    await waitUntil('no member left', async () => (await members()).length === 0);
     expect(counting.deletes).toBe(REPLICAS);
     expect(counting.most).toBeLessThanOrEqual(BATCH);
   });

@@ -14,7 +14,7 @@ import { isRunning, portInUse } from './process.ts';
 import { POD_EXIT_CODE_ANNOTATION, POD_EXIT_DELAY_ANNOTATION } from './stages.ts';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from './testing/kube.ts';
 import { readVersions } from './versions.ts';
-import { consistently } from './testing/consistently.ts';
+import { consistently } from '@agent-sandbox/runtime/testing';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);

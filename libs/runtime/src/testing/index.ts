@@ -1,0 +1,1 @@
+export { consistently, waitUntil } from './wait.ts';
