@@ -423,8 +423,8 @@ export class ControlPlane {
         return [
           '--name=local',
           `--data-dir=${this.#path('etcd-data')}`,
-          `--listen-client-urls=http://127.0.0.1:${p.etcdClient}`,
-          `--advertise-client-urls=http://127.0.0.1:${p.etcdClient}`,
+          `--listen-client-urls=${this.etcdUrl}`,
+          `--advertise-client-urls=${this.etcdUrl}`,
           `--listen-peer-urls=http://127.0.0.1:${p.etcdPeer}`,
           `--initial-advertise-peer-urls=http://127.0.0.1:${p.etcdPeer}`,
           `--initial-cluster=local=http://127.0.0.1:${p.etcdPeer}`,
@@ -434,7 +434,7 @@ export class ControlPlane {
         ];
       case 'kube-apiserver':
         return [
-          `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
+          `--etcd-servers=${this.etcdUrl}`,
           `--bind-address=${this.#apiserverHost}`,
           `--advertise-address=${this.#apiserverHost}`,
           ...(this.#node
