@@ -56,8 +56,9 @@ describe('module boundaries', () => {
     expect((await boundaryErrors('libs/runtime/src/probe.ts', '@agent-sandbox/claim-controller/src/main.ts')).join('\n')).toMatch(
       /Circular dependency between "@agent-sandbox\/runtime" and "@agent-sandbox\/claim-controller"|tagged with "type:lib"/,
     );
+    // The control plane's test helpers come from the runtime library: the cycle may come first here too.
     expect((await boundaryErrors('libs/runtime/src/probe.ts', '@agent-sandbox/controlplane')).join('\n')).toMatch(
-      /tagged with "type:lib" can only depend on libs tagged with "type:lib"/,
+      /tagged with "type:lib" can only depend on libs tagged with "type:lib"|Circular dependency between "@agent-sandbox\/runtime" and "@agent-sandbox\/controlplane"/,
     );
   });
 
